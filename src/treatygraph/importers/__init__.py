@@ -1,0 +1,1 @@
+"""Importers turn external tabular sources into the Turtle files kept under data/."""
