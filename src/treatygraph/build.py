@@ -39,7 +39,7 @@ class BuildResult:
 
 
 def fingerprint(source_list: list[sources.Source]) -> str:
-    """A digest of every source file's path and bytes: a store built from the same files is fresh."""
+    """A digest of every source file's path and bytes; the same files give the same digest."""
     digest = hashlib.sha256()
     for source in source_list:
         digest.update(str(source.graph_iri).encode())

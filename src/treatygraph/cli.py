@@ -37,7 +37,7 @@ def main(argv: list[str] | None = None) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="treatygraph",
-        description="A knowledge graph of the Basel, Rotterdam, Stockholm and Minamata conventions.",
+        description="A knowledge graph of the Basel, Rotterdam, Stockholm and Minamata treaties.",
     )
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 

@@ -44,7 +44,9 @@ def infer(dataset: Dataset, ontology_graph: URIRef) -> Graph:
     super_classes = _closure(ontology, RDFS.subClassOf)
     super_properties = _closure(ontology, RDFS.subPropertyOf)
     inverses = [
-        (a, b) for a, b in ontology.subject_objects(OWL.inverseOf) if str(a).startswith(ONTOLOGY_IRI)
+        (a, b)
+        for a, b in ontology.subject_objects(OWL.inverseOf)
+        if str(a).startswith(ONTOLOGY_IRI)
     ]
     inferred = dataset.graph(INFERRED_GRAPH)
     asserted = [

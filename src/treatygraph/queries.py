@@ -81,9 +81,12 @@ def to_sparql(param: Param, raw: str) -> str:
         return f"<{raw}>"
     if param.type == "date":
         try:
-            return f'"{date.fromisoformat(raw).isoformat()}"^^<http://www.w3.org/2001/XMLSchema#date>'
+            return (
+                f'"{date.fromisoformat(raw).isoformat()}"^^<http://www.w3.org/2001/XMLSchema#date>'
+            )
         except ValueError:
-            raise BadParameter(f"parameter '{param.name}' must be a date YYYY-MM-DD, got {raw!r}")
+            message = f"parameter '{param.name}' must be a date YYYY-MM-DD, got {raw!r}"
+            raise BadParameter(message) from None
     if param.type in ("integer", "year"):
         if not re.fullmatch(r"-?\d{1,9}", raw):
             raise BadParameter(f"parameter '{param.name}' must be a whole number, got {raw!r}")

@@ -74,7 +74,9 @@ def render_coverage(report: dict) -> str:
     for m in report["meetings"]:
         series = "ExCOP" if m["extraordinary"] else "COP"
         official = "?" if m["official"] is None else str(m["official"])
-        status = "complete" if m["complete"] else ("unknown" if m["official"] is None else "partial")
+        status = "complete" if m["complete"] else "partial"
+        if m["official"] is None:
+            status = "unknown"
         rows.append(
             [
                 m["convention"],

@@ -1,4 +1,4 @@
-"""All settings in one object, read from TREATYGRAPH_* environment variables (flags override them)."""
+"""All settings in one object, read from TREATYGRAPH_* environment variables; flags override."""
 
 from __future__ import annotations
 
@@ -32,7 +32,7 @@ class Settings:
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
-        """Defaults, then environment variables, then explicit overrides (None means 'not given')."""
+        """Defaults, then environment variables, then explicit overrides (None: not given)."""
         values = {}
         for field in fields(cls):
             raw = os.environ.get(ENV_PREFIX + field.name.upper())

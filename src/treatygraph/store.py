@@ -125,7 +125,8 @@ class QueryResult:
     def triples(self) -> Iterator[ox.Triple]:
         for count, triple in enumerate(self._raw, start=1):
             if count > self._limits.max_rows:
-                raise ResultTooLarge(f"the query returned more than {self._limits.max_rows} triples")
+                limit = self._limits.max_rows
+                raise ResultTooLarge(f"the query returned more than {limit} triples")
             yield triple
 
     def serialize(self, media_type: str) -> bytes:
