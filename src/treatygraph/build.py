@@ -1,7 +1,7 @@
-"""Build the graph: read the sources, materialise inferences, write the store, export files.
+"""Build the graph: read the sources into the store, materialise inferences, export files.
 
-Validation is a separate step (treatygraph.validation); `build` runs it first unless told not to,
-and refuses to write a store from data that violates a shape.
+Validation is its own step (treatygraph.validation); `build` runs it first unless told not to, and
+refuses to write a store from data that violates a shape.
 """
 
 from __future__ import annotations
@@ -10,22 +10,37 @@ import hashlib
 import json
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
-from rdflib import Dataset
+import pyoxigraph as ox
 
 from treatygraph import inference, sources
-from treatygraph.namespaces import GRAPH, PREFIXES
-from treatygraph.store import Store
+from treatygraph.namespaces import GRAPH
+from treatygraph.store import RDF_FORMATS, Store
 
 ONTOLOGY_GRAPH = GRAPH["ontology/treatygraph.ttl"]
 MARKER = "build.json"
+# Export file extension -> media type. TriG and N-Quads keep the named graphs; Turtle and JSON-LD
+# hold their union.
 EXPORT_FORMATS = {
-    "trig": "trig",
-    "nq": "nquads",
-    "ttl": "turtle",
-    "jsonld": "json-ld",
+    "trig": "application/trig",
+    "nq": "application/n-quads",
+    "ttl": "text/turtle",
+    "jsonld": "application/ld+json",
 }
+_SOURCE_MEDIA_TYPES = {
+    "turtle": "text/turtle",
+    "trig": "application/trig",
+    "nt": "application/n-triples",
+    "nquads": "application/n-quads",
+    "json-ld": "application/ld+json",
+    "xml": "application/rdf+xml",
+}
+_PROV = "http://www.w3.org/ns/prov#"
+_DCTERMS = "http://purl.org/dc/terms/"
+_RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+_RDFS_LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
 
 
 @dataclass(frozen=True)
@@ -44,24 +59,64 @@ def fingerprint(source_list: list[sources.Source]) -> str:
     for source in source_list:
         digest.update(str(source.graph_iri).encode())
         digest.update(source.path.read_bytes())
+    for rule in inference.rules():
+        digest.update(rule.read_bytes())
     return digest.hexdigest()
 
 
-def load_dataset(source_list: list[sources.Source] | None = None) -> Dataset:
-    """The repository's sources as one dataset, with the inferred graph added."""
+def load_sources(store: Store, source_list: list[sources.Source]) -> None:
+    """Load each file into its named graph and describe it in the provenance graph."""
+    provenance = ox.NamedNode(str(sources.PROVENANCE_GRAPH))
+    for source in source_list:
+        data = source.path.read_bytes()
+        store.load(data, _SOURCE_MEDIA_TYPES[source.format], str(source.graph_iri))
+        graph = ox.NamedNode(str(source.graph_iri))
+        digest = hashlib.sha256(data).hexdigest()
+        store.add_quads(
+            [
+                ox.Quad(graph, _RDF_TYPE, ox.NamedNode(_PROV + "Entity"), provenance),
+                ox.Quad(graph, _RDFS_LABEL, ox.Literal(source.path.name), provenance),
+                ox.Quad(
+                    graph,
+                    ox.NamedNode(_PROV + "wasDerivedFrom"),
+                    ox.Literal(sources.display_path(source.path)),
+                    provenance,
+                ),
+                ox.Quad(
+                    graph,
+                    ox.NamedNode(_DCTERMS + "identifier"),
+                    ox.Literal(f"sha256:{digest}"),
+                    provenance,
+                ),
+            ]
+        )
+
+
+def fill(store: Store, source_list: list[sources.Source] | None = None) -> int:
+    """Replace the store's content with the sources and their inferences; returns inferred count."""
     source_list = source_list if source_list is not None else sources.repo_sources()
-    dataset = sources.load(source_list)
-    inference.infer(dataset, ONTOLOGY_GRAPH)
-    return dataset
-
-
-def write_store(dataset: Dataset, store: Store) -> int:
-    """Replace the store's content with the dataset's named graphs; returns the number of quads."""
     store.clear()
-    data = dataset.serialize(format="nquads", encoding="utf-8")
-    store.load(data, "application/n-quads", str(GRAPH["unused"]))
+    load_sources(store, source_list)
+    inferred = inference.infer(store)
+    _stamp(store)
     store.flush()
-    return store.count()
+    return inferred
+
+
+def _stamp(store: Store) -> None:
+    """Record when the store was built (PROV-O), in the provenance graph."""
+    provenance = ox.NamedNode(str(sources.PROVENANCE_GRAPH))
+    build = ox.NamedNode(str(GRAPH["build"]))
+    now = ox.Literal(
+        datetime.now(UTC).replace(microsecond=0).isoformat(),
+        datatype=ox.NamedNode("http://www.w3.org/2001/XMLSchema#dateTime"),
+    )
+    store.add_quads(
+        [
+            ox.Quad(build, _RDF_TYPE, ox.NamedNode(_PROV + "Activity"), provenance),
+            ox.Quad(build, ox.NamedNode(_PROV + "endedAtTime"), now, provenance),
+        ]
+    )
 
 
 def build(store_path: Path | None, *, validate: bool = True) -> BuildResult:
@@ -69,24 +124,23 @@ def build(store_path: Path | None, *, validate: bool = True) -> BuildResult:
     started = time.perf_counter()
     source_list = sources.repo_sources()
     if validate:
-        from treatygraph import validation  # imported here: validation is the heavier step
+        from treatygraph import validation  # the heavier step, only when asked for
 
         report = validation.validate_sources(source_list)
         if not report.conforms:
             raise BuildRefused(validation.render_text(report))
-    dataset = load_dataset(source_list)
     store = Store(store_path)
-    quads = write_store(dataset, store)
+    inferred = fill(store, source_list)
     result = BuildResult(
         store_path=store_path,
         graphs=len(store.graphs()),
-        quads=quads,
-        inferred=len(dataset.graph(inference.INFERRED_GRAPH)),
+        quads=store.count(),
+        inferred=inferred,
         seconds=round(time.perf_counter() - started, 2),
         fingerprint=fingerprint(source_list),
     )
     if store_path is not None:
-        marker = {"fingerprint": result.fingerprint, "quads": quads, "graphs": result.graphs}
+        marker = {"fingerprint": result.fingerprint, "quads": result.quads}
         (store_path / MARKER).write_text(json.dumps(marker, indent=2))
     return result
 
@@ -100,34 +154,17 @@ def is_fresh(store_path: Path) -> bool:
     return recorded == fingerprint(sources.repo_sources())
 
 
-def export(dataset: Dataset, directory: Path, formats: list[str]) -> list[Path]:
-    """Write the dataset as TriG, N-Quads (all graphs) and Turtle, JSON-LD (their union)."""
+def export(store: Store, directory: Path, formats: list[str]) -> list[Path]:
+    """Write the graph in each format: TriG and N-Quads with named graphs, the others as a union."""
     directory.mkdir(parents=True, exist_ok=True)
     written = []
     for extension in formats:
-        rdflib_format = EXPORT_FORMATS[extension]
+        media_type = EXPORT_FORMATS[extension]
+        assert media_type in RDF_FORMATS
         target = directory / f"treatygraph.{extension}"
-        if rdflib_format in ("trig", "nquads"):
-            for prefix, namespace in PREFIXES.items():
-                dataset.bind(prefix, namespace)
-            dataset.serialize(destination=target, format=rdflib_format)
-        else:
-            union = dataset_union(dataset)
-            union.serialize(destination=target, format=rdflib_format)
+        target.write_bytes(store.dump(media_type))
         written.append(target)
     return written
-
-
-def dataset_union(dataset: Dataset):
-    from rdflib import Graph
-
-    union = Graph()
-    for prefix, namespace in PREFIXES.items():
-        union.bind(prefix, namespace)
-    for graph in dataset.graphs():
-        for triple in graph:
-            union.add(triple)
-    return union
 
 
 class BuildRefused(RuntimeError):

@@ -144,8 +144,8 @@ def cmd_export(args) -> int:
     if unknown:
         print(f"error: unknown export format(s): {', '.join(unknown)}", file=sys.stderr)
         return 2
-    dataset = builder.load_dataset()
-    for path in builder.export(dataset, args.out, formats):
+    store = open_store(None)
+    for path in builder.export(store, args.out, formats):
         print(path)
     return 0
 
@@ -190,7 +190,7 @@ def open_store(path: Path | None) -> Store:
     if settings.store_path.is_dir() and builder.is_fresh(settings.store_path):
         return Store(settings.store_path, read_only=True)
     store = Store()
-    builder.write_store(builder.load_dataset(), store)
+    builder.fill(store)
     return store
 
 

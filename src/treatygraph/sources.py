@@ -138,12 +138,13 @@ def _describe(provenance: Graph, source: Source, count: int) -> None:
     digest = hashlib.sha256(source.path.read_bytes()).hexdigest()
     provenance.add((graph_iri, RDF.type, PROV.Entity))
     provenance.add((graph_iri, RDFS.label, Literal(source.path.name)))
-    provenance.add((graph_iri, PROV.wasDerivedFrom, Literal(_display_path(source.path))))
+    provenance.add((graph_iri, PROV.wasDerivedFrom, Literal(display_path(source.path))))
     provenance.add((graph_iri, DCTERMS.extent, Literal(count, datatype=XSD.integer)))
     provenance.add((graph_iri, DCTERMS.identifier, Literal(f"sha256:{digest}")))
 
 
-def _display_path(path: Path) -> str:
+def display_path(path: Path) -> str:
+    """The path relative to the repository when it is inside it."""
     try:
         return path.resolve().relative_to(REPO_ROOT).as_posix()
     except ValueError:

@@ -1,0 +1,65 @@
+"""Named queries: every file parses, runs, and takes only well-typed parameter values."""
+
+import pytest
+
+from treatygraph import queries
+from treatygraph.store import Store
+
+ALL = queries.load_all()
+
+
+def test_there_are_named_queries():
+    assert {"articles-referring-to-convention", "cooperation-decisions-in-year"} <= set(ALL)
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_every_named_query_has_a_header_and_runs_with_its_defaults(name):
+    query = ALL[name]
+    assert query.title and query.title != query.path.stem, f"{query.path} has no '# title:' line"
+    assert query.description, f"{query.path} has no '# description:' line"
+    Store().query(query.bind())  # raises on a syntax error
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_every_declared_parameter_has_one_values_line(name):
+    query = ALL[name]
+    for param in query.params:
+        # Binding to UNDEF must find exactly one VALUES line for the parameter, else it raises.
+        Store().query(query.bind({param: None}))
+
+
+def test_parameter_values_are_substituted_as_typed_terms():
+    text = ALL["cooperation-decisions-in-year"].bind(
+        {"year": "2019", "partner": "https://w3id.org/treatygraph/id/basel"}
+    )
+    assert "VALUES ?year { 2019 }" in text
+    assert "VALUES ?partner { <https://w3id.org/treatygraph/id/basel> }" in text
+
+
+@pytest.mark.parametrize(
+    ("param", "value"),
+    [
+        ("year", "2019 } ?s ?p ?o {"),
+        ("year", "twenty"),
+        ("partner", "not an iri"),
+        ("partner", "http://e/> } DROP ALL #"),
+    ],
+)
+def test_values_that_do_not_fit_their_type_are_refused(param, value):
+    with pytest.raises(queries.BadParameter, match=param):
+        ALL["cooperation-decisions-in-year"].bind({param: value})
+
+
+def test_unknown_parameter_is_refused_naming_the_known_ones():
+    with pytest.raises(queries.BadParameter, match="parameters: partner, year"):
+        ALL["cooperation-decisions-in-year"].bind({"yaer": "2019"})
+
+
+def test_string_values_are_escaped():
+    param = queries.Param("text", "string", "")
+    assert queries.to_sparql(param, 'a "quoted" \\ value') == '"a \\"quoted\\" \\\\ value"'
+
+
+def test_unknown_query_name():
+    with pytest.raises(queries.UnknownQuery):
+        queries.get("no-such-query")
