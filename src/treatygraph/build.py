@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from treatygraph import inference, sources
+from treatygraph import inference, ontology_doc, sources
 from treatygraph.namespaces import GRAPH
 from treatygraph.store import RDF_FORMATS, Store
 
@@ -131,6 +131,7 @@ def build(store_path: Path | None, *, validate: bool = True) -> BuildResult:
             raise BuildRefused(validation.render_text(report))
     store = Store(store_path)
     inferred = fill(store, source_list)
+    ontology_doc.write_html()
     result = BuildResult(
         store_path=store_path,
         graphs=len(store.graphs()),
