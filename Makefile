@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: setup run build test lint format bench clean
+.PHONY: setup system-deps run build test lint format bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,11 @@ format: setup
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
 
-test: lint
+# Debian packages the client and browser tests use (roqet, chromium), installed when missing.
+system-deps:
+	@if [ -f scripts/system-deps.sh ]; then sh scripts/system-deps.sh; fi
+
+test: lint system-deps
 	$(BIN)/pytest -q
 
 bench: setup
