@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import shutil
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -120,7 +121,11 @@ def _stamp(store: Store) -> None:
 
 
 def build(store_path: Path | None, *, validate: bool = True) -> BuildResult:
-    """Build the store at `store_path` (in memory if None) from the repository's sources."""
+    """Build the store at `store_path` (in memory if None) from the repository's sources.
+
+    The graph is built in memory, then written to a new on-disk store beside `store_path` and
+    swapped in, so a failed build leaves the previous store as it was.
+    """
     started = time.perf_counter()
     source_list = sources.repo_sources()
     if validate:
@@ -129,21 +134,37 @@ def build(store_path: Path | None, *, validate: bool = True) -> BuildResult:
         report = validation.validate_sources(source_list)
         if not report.conforms:
             raise BuildRefused(validation.render_text(report))
-    store = Store(store_path)
-    inferred = fill(store, source_list)
-    ontology_doc.write_html()
+    memory = Store()
+    inferred = fill(memory, source_list)
     result = BuildResult(
         store_path=store_path,
-        graphs=len(store.graphs()),
-        quads=store.count(),
+        graphs=len(memory.graphs()),
+        quads=memory.count(),
         inferred=inferred,
-        seconds=round(time.perf_counter() - started, 2),
+        seconds=0.0,
         fingerprint=fingerprint(source_list),
     )
     if store_path is not None:
-        marker = {"fingerprint": result.fingerprint, "quads": result.quads}
-        (store_path / MARKER).write_text(json.dumps(marker, indent=2))
-    return result
+        _write_on_disk(memory, store_path, result)
+    ontology_doc.write_html()
+    return replace(result, seconds=round(time.perf_counter() - started, 2))
+
+
+def _write_on_disk(memory: Store, store_path: Path, result: BuildResult) -> None:
+    fresh = store_path.with_name(store_path.name + ".building")
+    shutil.rmtree(fresh, ignore_errors=True)
+    disk = Store(fresh)
+    disk.bulk_copy_from(memory)
+    disk.flush()
+    del disk  # closes the store before it is moved
+    marker = {"fingerprint": result.fingerprint, "quads": result.quads}
+    (fresh / MARKER).write_text(json.dumps(marker, indent=2))
+    previous = store_path.with_name(store_path.name + ".previous")
+    shutil.rmtree(previous, ignore_errors=True)
+    if store_path.exists():
+        store_path.rename(previous)
+    fresh.rename(store_path)
+    shutil.rmtree(previous, ignore_errors=True)
 
 
 def is_fresh(store_path: Path) -> bool:

@@ -240,6 +240,10 @@ class Store:
     def add_quads(self, quads) -> None:
         self._store.extend(quads)
 
+    def bulk_copy_from(self, other: Store) -> None:
+        """Add every quad of `other`, without transactions: for filling a new store fast."""
+        self._store.bulk_extend(iter(other._store))
+
     def flush(self) -> None:
         if self.path is not None:
             self._store.flush()
