@@ -1,4 +1,4 @@
-"""Build: the embedded store holds every source graph plus inferences, and knows when it is stale."""
+"""Build: the store holds every source graph plus inferences, and knows when it is stale."""
 
 import json
 
