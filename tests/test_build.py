@@ -12,8 +12,15 @@ def test_build_writes_a_store_with_one_graph_per_source_and_the_inferences(tmp_p
     result = build.build(store_path, validate=False)
     store = Store(store_path, read_only=True)
     graphs = set(store.graphs())
-    for source in sources.repo_sources():
-        assert str(source.graph_iri) in graphs
+    described = {
+        row["g"].value
+        for row in store.query(
+            "SELECT ?g WHERE { ?g a <http://www.w3.org/ns/prov#Entity> }",
+            default_graphs=[str(sources.PROVENANCE_GRAPH)],
+        ).rows()
+    }
+    assert described == {str(s.graph_iri) for s in sources.repo_sources()}
+    assert str(build.ONTOLOGY_GRAPH) in graphs
     assert str(INFERRED_GRAPH) in graphs and str(sources.PROVENANCE_GRAPH) in graphs
     assert store.count() == result.quads > 0
     assert build.is_fresh(store_path)
