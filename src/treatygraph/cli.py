@@ -232,9 +232,18 @@ def render_result(result, fmt: str) -> str:
     return reports.table(columns, [[_short(row.get(c, "")) for c in columns] for row in rows])
 
 
+SHORT_PREFIXES = {
+    "https://w3id.org/treatygraph/id/": "id:",
+    "https://w3id.org/treatygraph/ontology#": "tg:",
+}
+
+
 def _short(value: str) -> str:
-    base = "https://w3id.org/treatygraph/id/"
-    return value.replace(base, "id:") if value.startswith(base) else value
+    """IRIs under our own namespaces, shortened for a readable table."""
+    for namespace, prefix in SHORT_PREFIXES.items():
+        if value.startswith(namespace):
+            return prefix + value[len(namespace) :]
+    return value
 
 
 if __name__ == "__main__":

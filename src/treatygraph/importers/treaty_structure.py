@@ -220,7 +220,7 @@ def render(info: ConventionInfo, provisions: Sequence[Provision], csv_path: Path
         f"# Basis Wettenbestand / Tractatenblad), snapshot {SNAPSHOT[:8]},",
         f"# {info.text_version}. See the CSV's PROVENANCE.md.",
         "# Only numbers and short headings are kept, never the treaty text. Provisions added after",
-        "# that text version are in structure-later.ttl, curated by hand from official pages.",
+        "# that text version, where confirmed, are in structure-later.ttl (curated by hand).",
         "# Each provision's dcterms:source is the convention's official text page.",
         "",
         PREFIXES,
