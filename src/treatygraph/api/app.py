@@ -1,0 +1,225 @@
+"""The app factory: one FastAPI app per Settings, with its own executor; nothing global."""
+
+from __future__ import annotations
+
+import time
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+from fastapi import FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+
+from treatygraph import queries
+from treatygraph.api import errors
+from treatygraph.api.errors import ServiceError
+from treatygraph.api.executor import Executor, QueryTimeout, WorkerFailed
+from treatygraph.api.worker import Job, Outcome
+from treatygraph.settings import Settings
+from treatygraph.store import Limits
+
+PACKAGE = Path(__file__).resolve().parents[1]
+TG = "https://w3id.org/treatygraph/ontology#"
+
+
+class Service:
+    """What every router needs: the settings, the executor, the named queries, the templates."""
+
+    def __init__(self, settings: Settings):
+        self.settings = settings
+        limits = Limits(max_rows=settings.max_rows, max_bytes=settings.max_result_bytes)
+        self.executor = Executor(
+            settings.store_path,
+            workers=settings.query_workers,
+            timeout=settings.query_timeout,
+            limits=limits,
+        )
+        self.queries = queries.load_all()
+        self.templates = Jinja2Templates(directory=str(PACKAGE / "templates"))
+        self.base = (
+            settings.base_iri if settings.base_iri.endswith("/") else settings.base_iri + "/"
+        )
+        self.id_base = self.base + "id/"
+        self.ontology_iri = self.base + "ontology"
+        self._stats: tuple[int, dict[str, int]] | None = None
+        self._graphs: tuple[int, set[str]] | None = None
+        self.started = time.time()
+
+    # -- running ----------------------------------------------------------------------------
+
+    async def run(self, job: Job) -> Outcome:
+        """Run a read job; time-outs, worker failures and engine errors become ServiceErrors."""
+        try:
+            outcome = await self.executor.run(job)
+        except QueryTimeout as error:
+            raise ServiceError(503, str(error)) from None
+        except WorkerFailed as error:
+            raise ServiceError(503, f"the query could not be run: {error}") from None
+        return check(outcome)
+
+    async def write(self, job: Job) -> Outcome:
+        try:
+            outcome = await self.executor.write(job)
+        except QueryTimeout as error:
+            raise ServiceError(503, str(error)) from None
+        except WorkerFailed as error:
+            raise ServiceError(503, f"the update could not be run: {error}") from None
+        return check(outcome)
+
+    async def rows(self, sparql: str) -> list[dict]:
+        outcome = await self.run(Job("rows", sparql))
+        return outcome.rows
+
+    async def stats(self) -> dict[str, int]:
+        """Triples per named graph ("" for the whole dataset), cached until the next write."""
+        generation = self.executor.generation
+        if self._stats is None or self._stats[0] != generation:
+            outcome = await self.run(Job("stats"))
+            self._stats = (generation, dict(outcome.value))
+        return self._stats[1]
+
+    async def own_graphs(self) -> set[str]:
+        """The dataset's named graphs (what FROM may name), cached until the next write."""
+        generation = self.executor.generation
+        if self._graphs is None or self._graphs[0] != generation:
+            outcome = await self.run(Job("graphs"))
+            self._graphs = (generation, set(outcome.value))
+        return self._graphs[1]
+
+    # -- IRIs -------------------------------------------------------------------------------
+
+    def local(self, iri: str) -> str:
+        """The service path that serves an IRI minted under the base (else the IRI itself)."""
+        if iri.startswith(self.base):
+            return "/" + iri[len(self.base) :]
+        return iri
+
+    def short_id(self, iri: str) -> str:
+        """A short id: the path under the id base, `tg:Term` for ontology terms, else the IRI."""
+        if iri.startswith(self.id_base):
+            return iri[len(self.id_base) :]
+        if iri.startswith(TG):
+            return "tg:" + iri[len(TG) :]
+        return iri
+
+
+def check(outcome: Outcome) -> Outcome:
+    """Turn a worker's error report into the matching HTTP answer."""
+    if outcome.error is None:
+        return outcome
+    if outcome.error_kind == "syntax":
+        raise ServiceError(400, f"the query is not valid SPARQL: {outcome.error}")
+    if outcome.error_kind == "too_large":
+        raise ServiceError(
+            400, f"{outcome.error}; ask for less (LIMIT, fewer variables or a narrower pattern)"
+        )
+    if outcome.error_kind == "bad_data":
+        raise ServiceError(400, f"the request could not be processed: {outcome.error}")
+    raise ServiceError(500, f"the query failed: {outcome.error}")
+
+
+def service(request: Request) -> Service:
+    return request.app.state.service
+
+
+def create_app(settings: Settings) -> FastAPI:
+    """The whole service for one store and one set of settings."""
+    from treatygraph.api import api, pages, resources, sparql
+
+    svc = Service(settings)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI):
+        await svc.executor.start()
+        await svc.own_graphs()
+        try:
+            yield
+        finally:
+            await svc.executor.close()
+
+    app = FastAPI(
+        title="treatygraph",
+        version="0.1.0",
+        description=(
+            "A linked-data knowledge graph of the Basel, Rotterdam, Stockholm and Minamata "
+            "conventions: a SPARQL 1.1 endpoint at /sparql, a JSON API under /api, "
+            "dereferenceable IRIs under /id and pages for people."
+        ),
+        lifespan=lifespan,
+    )
+    app.state.service = svc
+    app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=["*"],
+        allow_methods=["GET", "HEAD", "POST", "OPTIONS"],
+        allow_headers=["Accept", "Content-Type"],
+        expose_headers=["Content-Type", "Link", "Location", "Vary"],
+    )
+    errors.install(app)
+    app.include_router(sparql.router)
+    app.include_router(api.router)
+    app.include_router(resources.router)
+    app.include_router(pages.router)
+    app.mount("/static", StaticFiles(directory=str(PACKAGE / "static")), name="static")
+    return app
+
+
+class BodyLimit:
+    """Refuse a request body larger than `limit` bytes with 413, before it is read whole."""
+
+    def __init__(self, app, limit: int):
+        self.app = app
+        self.limit = limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = dict(scope.get("headers") or [])
+        length = headers.get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.limit):
+            status = 413 if length.isdigit() else 400
+            message = (
+                f"the request body is larger than the limit of {self.limit} bytes"
+                if status == 413
+                else "invalid Content-Length"
+            )
+            return await _plain(send, status, message)
+        received = 0
+
+        async def limited_receive():
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > self.limit:
+                    raise BodyTooLarge()
+            return message
+
+        try:
+            await self.app(scope, limited_receive, send)
+        except BodyTooLarge:
+            await _plain(
+                send, 413, f"the request body is larger than the limit of {self.limit} bytes"
+            )
+
+
+class BodyTooLarge(Exception):
+    """Raised while reading a chunked body that passes the limit."""
+
+
+async def _plain(send, status: int, message: str) -> None:
+    body = (message + "\n").encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-length", str(len(body)).encode()),
+                (b"access-control-allow-origin", b"*"),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body})

@@ -1,0 +1,128 @@
+"""The code that runs inside a query worker process: open the store, answer jobs until told to stop.
+
+Kept small and free of web imports so a worker starts fast. The parent talks to it over a Pipe:
+it sends a `Job`, the worker answers with an `Outcome`; `None` asks the worker to exit.
+"""
+
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from treatygraph.store import Limits, QuerySyntaxError, ResultTooLarge, Store
+
+STATS = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
+
+
+@dataclass(frozen=True)
+class Job:
+    """One unit of work: a query (serialized or as rows), an update, or a graph operation."""
+
+    op: str  # query | rows | update | load | replace | drop | dump | graphs | stats
+    sparql: str = ""
+    media_type: str | None = None
+    default_graphs: tuple[str, ...] = ()
+    named_graphs: tuple[str, ...] = ()
+    data: bytes = b""
+    graph: str | None = None
+
+
+@dataclass
+class Outcome:
+    """What a worker sends back: a body, rows, a value, or an error of a known kind."""
+
+    kind: str = ""  # select | ask | graph for queries
+    body: bytes = b""
+    variables: list[str] = field(default_factory=list)
+    rows: list[dict] = field(default_factory=list)
+    value: object = None
+    error: str | None = None
+    error_kind: str | None = None  # syntax | too_large | bad_data | internal
+
+
+def run(store: Store, job: Job) -> Outcome:
+    """Do one job against the open store; errors become an Outcome, never an exception."""
+    try:
+        return _run(store, job)
+    except QuerySyntaxError as error:
+        return Outcome(error=str(error), error_kind="syntax")
+    except ResultTooLarge as error:
+        return Outcome(error=str(error), error_kind="too_large")
+    except (SyntaxError, ValueError) as error:
+        return Outcome(error=str(error), error_kind="bad_data")
+    except Exception as error:  # noqa: BLE001 - reported to the parent, which answers clearly
+        detail = "".join(traceback.format_exception_only(type(error), error)).strip()
+        return Outcome(error=detail, error_kind="internal")
+
+
+def _run(store: Store, job: Job) -> Outcome:
+    if job.op in ("query", "rows"):
+        result = store.query(
+            job.sparql,
+            default_graphs=list(job.default_graphs) or None,
+            named_graphs=list(job.named_graphs) or None,
+        )
+        if job.op == "rows":
+            if result.kind == "ask":
+                return Outcome(kind="ask", value=result.boolean)
+            if result.kind == "graph":
+                return Outcome(kind="graph", rows=[_triple(t) for t in result.triples()])
+            return Outcome(kind="select", variables=result.variables, rows=list(result.rows()))
+        return Outcome(kind=result.kind, body=result.serialize(job.media_type or ""))
+    if job.op == "update":
+        store.update(job.sparql)
+    elif job.op == "load":
+        store.load(job.data, job.media_type or "", job.graph or "")
+    elif job.op == "replace":
+        store.replace_graph(job.data, job.media_type or "", job.graph or "")
+    elif job.op == "drop":
+        return Outcome(value=store.drop_graph(job.graph or ""))
+    elif job.op == "dump":
+        import pyoxigraph as ox
+
+        from treatygraph.store import RDF_FORMATS
+
+        source = ox.DefaultGraph() if job.graph is None else ox.NamedNode(job.graph)
+        fmt = RDF_FORMATS[job.media_type or "text/turtle"]
+        return Outcome(kind="graph", body=store._store.dump(format=fmt, from_graph=source) or b"")
+    elif job.op == "graphs":
+        return Outcome(value=store.graphs())
+    elif job.op == "stats":
+        result = store.query(STATS)
+        counts = {row["g"].value: int(row["n"].value) for row in result.rows()}
+        return Outcome(value=counts | {"": store.count()})
+    else:
+        return Outcome(error=f"unknown job {job.op!r}", error_kind="internal")
+    store.flush()
+    return Outcome(value=True)
+
+
+def _triple(triple) -> dict:
+    from treatygraph.store import Term
+
+    return {
+        "s": Term.of(triple.subject),
+        "p": Term.of(triple.predicate),
+        "o": Term.of(triple.object),
+    }
+
+
+def main(conn, path: str, read_only: bool, limits: Limits) -> None:
+    """Entry point of a worker process."""
+    try:
+        store = Store(Path(path), read_only=read_only, limits=limits)
+    except Exception as error:  # noqa: BLE001 - the parent reports it
+        conn.send(Outcome(error=f"cannot open the store: {error}", error_kind="internal"))
+        return
+    conn.send(Outcome(value="ready"))
+    while True:
+        try:
+            job = conn.recv()
+        except (EOFError, OSError):
+            return
+        if job is None:
+            del store
+            conn.send(Outcome(value="closed"))
+            return
+        conn.send(run(store, job))

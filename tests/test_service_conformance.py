@@ -1,0 +1,43 @@
+"""The W3C SPARQL 1.1 protocol, graph store, service description and result-format tests, run by
+our runner (tests/conformance/runner.py) against a real server with the write token."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+from conformance.runner import SUITE_ROOT, Runner, render
+from conftest import WRITE_TOKEN, Server
+
+NOT_APPLICABLE_FILE = Path(__file__).parent / "conformance" / "NOT-APPLICABLE.md"
+
+
+@pytest.fixture(scope="module")
+def conformance_server(built_store, tmp_path_factory):
+    if not SUITE_ROOT.is_dir():
+        pytest.skip(f"the W3C test suite is not at {SUITE_ROOT} (../shared of the repository)")
+    directory = tmp_path_factory.mktemp("conformance")
+    store = directory / "store"
+    shutil.copytree(built_store, store, ignore=shutil.ignore_patterns("LOCK"))
+    running = Server(store, directory / "server.log", write_token=WRITE_TOKEN).start()
+    yield running
+    running.stop()
+
+
+def test_w3c_sparql11_endpoint_tests(conformance_server):
+    runner = Runner(conformance_server.url, WRITE_TOKEN)
+    try:
+        results = runner.run()
+    finally:
+        runner.close()
+    report = render(results)
+    print(report)
+    failed = [r for r in results if r.status == "failed"]
+    assert not failed, report
+    # every test the runner could not apply is listed, with its reason, in NOT-APPLICABLE.md
+    documented = NOT_APPLICABLE_FILE.read_text()
+    for result in results:
+        if result.status in ("not-applicable", "known-failure"):
+            assert result.name in documented
+    assert sum(r.status == "passed" for r in results) >= 40
