@@ -76,8 +76,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int)
     p.add_argument("--store", type=Path, dest="store_path")
     p.add_argument("--base-iri")
-    p.add_argument("--query-timeout", type=float)
-    p.add_argument("--write-token")
+    p.add_argument("--query-timeout", type=float, help="seconds a query may run (default 10)")
+    p.add_argument("--max-rows", type=int, help="rows or triples a query may return")
+    p.add_argument("--max-result-bytes", type=int, help="bytes a serialized result may take")
+    p.add_argument("--max-body-bytes", type=int, help="bytes a request body may take")
+    p.add_argument("--query-workers", type=int, help="worker processes running queries")
+    p.add_argument("--write-token", help="enables SPARQL Update and Graph Store writes")
     p.set_defaults(run=cmd_serve)
 
     p = commands.add_parser("import", help="regenerate data/ files from an external dataset")
@@ -169,6 +173,10 @@ def cmd_serve(args) -> int:
         store_path=args.store_path,
         base_iri=args.base_iri,
         query_timeout=args.query_timeout,
+        max_rows=args.max_rows,
+        max_result_bytes=args.max_result_bytes,
+        max_body_bytes=args.max_body_bytes,
+        query_workers=args.query_workers,
         write_token=args.write_token,
     )
     return serve(settings)
