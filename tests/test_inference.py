@@ -28,7 +28,7 @@ def store(tmp_path) -> Store:
     ontology = sources.Source(
         sources.REPO_ROOT / "ontology" / "treatygraph.ttl", build.ONTOLOGY_GRAPH
     )
-    build.load_sources(store, [ontology, *sources.user_sources([data])])
+    sources.load_into(store, [ontology, *sources.user_sources([data])])
     infer(store)
     return store
 

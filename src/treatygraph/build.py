@@ -30,18 +30,8 @@ EXPORT_FORMATS = {
     "ttl": "text/turtle",
     "jsonld": "application/ld+json",
 }
-_SOURCE_MEDIA_TYPES = {
-    "turtle": "text/turtle",
-    "trig": "application/trig",
-    "nt": "application/n-triples",
-    "nquads": "application/n-quads",
-    "json-ld": "application/ld+json",
-    "xml": "application/rdf+xml",
-}
 _PROV = "http://www.w3.org/ns/prov#"
-_DCTERMS = "http://purl.org/dc/terms/"
 _RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
-_RDFS_LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
 
 
 @dataclass(frozen=True)
@@ -65,39 +55,11 @@ def fingerprint(source_list: list[sources.Source]) -> str:
     return digest.hexdigest()
 
 
-def load_sources(store: Store, source_list: list[sources.Source]) -> None:
-    """Load each file into its named graph and describe it in the provenance graph."""
-    provenance = ox.NamedNode(str(sources.PROVENANCE_GRAPH))
-    for source in source_list:
-        data = source.path.read_bytes()
-        store.load(data, _SOURCE_MEDIA_TYPES[source.format], str(source.graph_iri))
-        graph = ox.NamedNode(str(source.graph_iri))
-        digest = hashlib.sha256(data).hexdigest()
-        store.add_quads(
-            [
-                ox.Quad(graph, _RDF_TYPE, ox.NamedNode(_PROV + "Entity"), provenance),
-                ox.Quad(graph, _RDFS_LABEL, ox.Literal(source.path.name), provenance),
-                ox.Quad(
-                    graph,
-                    ox.NamedNode(_PROV + "wasDerivedFrom"),
-                    ox.Literal(sources.display_path(source.path)),
-                    provenance,
-                ),
-                ox.Quad(
-                    graph,
-                    ox.NamedNode(_DCTERMS + "identifier"),
-                    ox.Literal(f"sha256:{digest}"),
-                    provenance,
-                ),
-            ]
-        )
-
-
 def fill(store: Store, source_list: list[sources.Source] | None = None) -> int:
     """Replace the store's content with the sources and their inferences; returns inferred count."""
     source_list = source_list if source_list is not None else sources.repo_sources()
     store.clear()
-    load_sources(store, source_list)
+    sources.load_into(store, source_list)
     inferred = inference.infer(store)
     _stamp(store)
     store.flush()

@@ -31,7 +31,11 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "command", None):
         parser.print_help()
         return 2
-    return args.run(args)
+    try:
+        return args.run(args)
+    except BrokenPipeError:  # the reader (`| head`) stopped early: not an error of ours
+        sys.stderr.close()
+        return 0
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -114,7 +118,7 @@ def cmd_validate(args) -> int:
 
     code, output = validation.run(args.paths, args.format)
     stream = sys.stdout if code in (0, 1) else sys.stderr
-    print(output, file=stream)
+    print(output, file=stream, end="" if output.endswith("\n") else "\n")
     return code
 
 

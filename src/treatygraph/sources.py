@@ -1,36 +1,43 @@
 """Read the repository's RDF files (or a user's) into one dataset: one named graph per file.
 
-Each named graph is described in the provenance graph with PROV-O: which file it was read from,
-how many triples it holds, and its checksum. A file that cannot be parsed raises SourceSyntaxError
-naming the file, line and column, so a person can go straight to the problem.
+Each named graph is described in the provenance graph with PROV-O: which file it was read from and
+its checksum. A file that cannot be parsed raises SourceSyntaxError naming the file, line and
+column, so a person can go straight to the problem. Parsing is Oxigraph's (fast, and its errors
+carry positions); the dataset is a treatygraph Store.
 """
 
 from __future__ import annotations
 
 import hashlib
-import json
-import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from rdflib import Dataset, Graph, Literal, URIRef
-from rdflib.namespace import DCTERMS, PROV, RDF, RDFS, XSD
+import pyoxigraph as ox
+from rdflib import Graph
 
 from treatygraph.namespaces import GRAPH
+from treatygraph.store import Store
+from treatygraph.terms import rdflib_graph
 
 RDF_SUFFIXES = {
-    ".ttl": "turtle",
-    ".trig": "trig",
-    ".nt": "nt",
-    ".nq": "nquads",
-    ".jsonld": "json-ld",
-    ".json": "json-ld",
-    ".rdf": "xml",
-    ".owl": "xml",
+    ".ttl": ox.RdfFormat.TURTLE,
+    ".trig": ox.RdfFormat.TRIG,
+    ".nt": ox.RdfFormat.N_TRIPLES,
+    ".nq": ox.RdfFormat.N_QUADS,
+    ".jsonld": ox.RdfFormat.JSON_LD,
+    ".json": ox.RdfFormat.JSON_LD,
+    ".rdf": ox.RdfFormat.RDF_XML,
+    ".owl": ox.RdfFormat.RDF_XML,
 }
+QUAD_FORMATS = {ox.RdfFormat.TRIG, ox.RdfFormat.N_QUADS}
 PROVENANCE_GRAPH = GRAPH["provenance"]
 REPO_ROOT = Path(__file__).resolve().parents[2]
+
+_PROV = "http://www.w3.org/ns/prov#"
+_RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
+_RDFS_LABEL = ox.NamedNode("http://www.w3.org/2000/01/rdf-schema#label")
+_IDENTIFIER = ox.NamedNode("http://purl.org/dc/terms/identifier")
 
 
 class SourceSyntaxError(ValueError):
@@ -51,10 +58,10 @@ class Source:
     """One RDF file and the named graph it is loaded into."""
 
     path: Path
-    graph_iri: URIRef
+    graph_iri: str
 
     @property
-    def format(self) -> str:
+    def format(self) -> ox.RdfFormat:
         return RDF_SUFFIXES[self.path.suffix.lower()]
 
 
@@ -77,70 +84,14 @@ def user_sources(paths: Iterable[Path]) -> list[Source]:
     return [Source(p, graph_iri_for(p)) for p in found]
 
 
-def graph_iri_for(path: Path, root: Path = REPO_ROOT) -> URIRef:
+def graph_iri_for(path: Path, root: Path = REPO_ROOT) -> str:
     """`data/basel/meetings.ttl` is loaded into `.../graph/data/basel/meetings.ttl`."""
     resolved = path.resolve()
     try:
         relative = resolved.relative_to(root.resolve()).as_posix()
     except ValueError:
         relative = "file" + resolved.as_posix()
-    return GRAPH[relative]
-
-
-def parse_file(source: Source) -> Graph | Dataset:
-    """Parse one file; quad formats give a Dataset, the others a Graph."""
-    if not source.path.is_file():
-        raise SourceSyntaxError(source.path, None, None, "no such file")
-    if source.path.suffix.lower() not in RDF_SUFFIXES:
-        known = ", ".join(sorted(RDF_SUFFIXES))
-        raise SourceSyntaxError(source.path, None, None, f"unknown RDF file type (use {known})")
-    data = source.path.read_bytes()
-    target: Graph | Dataset = Dataset() if source.format in ("trig", "nquads") else Graph()
-    try:
-        target.parse(data=data, format=source.format, publicID=str(source.graph_iri))
-    except json.JSONDecodeError as error:
-        raise SourceSyntaxError(source.path, error.lineno, error.colno, error.msg) from None
-    except Exception as error:  # rdflib raises many types; all mean "not readable"
-        line, column = _position_of(error, data)
-        raise SourceSyntaxError(source.path, line, column, _short_message(error)) from None
-    return target
-
-
-def load(sources: Iterable[Source]) -> Dataset:
-    """Load every source into its own named graph, and describe each in the provenance graph."""
-    dataset = Dataset()
-    provenance = dataset.graph(PROVENANCE_GRAPH)
-    for source in sources:
-        parsed = parse_file(source)
-        count = _copy_into(dataset, source.graph_iri, parsed)
-        _describe(provenance, source, count)
-    return dataset
-
-
-def _copy_into(dataset: Dataset, graph_iri: URIRef, parsed: Graph | Dataset) -> int:
-    """Triples go to the file's graph; a TriG or N-Quads file keeps its own named graphs."""
-    count = 0
-    if isinstance(parsed, Dataset):
-        for s, p, o, g in parsed.quads((None, None, None, None)):
-            name = graph_iri if g is None or g == parsed.default_graph.identifier else g
-            dataset.graph(name).add((s, p, o))
-            count += 1
-    else:
-        target = dataset.graph(graph_iri)
-        for triple in parsed:
-            target.add(triple)
-            count += 1
-    return count
-
-
-def _describe(provenance: Graph, source: Source, count: int) -> None:
-    graph_iri = source.graph_iri
-    digest = hashlib.sha256(source.path.read_bytes()).hexdigest()
-    provenance.add((graph_iri, RDF.type, PROV.Entity))
-    provenance.add((graph_iri, RDFS.label, Literal(source.path.name)))
-    provenance.add((graph_iri, PROV.wasDerivedFrom, Literal(display_path(source.path))))
-    provenance.add((graph_iri, DCTERMS.extent, Literal(count, datatype=XSD.integer)))
-    provenance.add((graph_iri, DCTERMS.identifier, Literal(f"sha256:{digest}")))
+    return str(GRAPH[relative])
 
 
 def display_path(path: Path) -> str:
@@ -151,21 +102,58 @@ def display_path(path: Path) -> str:
         return str(path)
 
 
-def _position_of(error: Exception, data: bytes) -> tuple[int | None, int | None]:
-    """Find the line and column rdflib's various parser errors carry, where they carry one."""
-    offset = getattr(error, "_i", None)
-    if isinstance(offset, int):  # the Turtle/N3 parser: a character offset into the text
-        text = data.decode("utf-8", "replace")[:offset]
-        return text.count("\n") + 1, offset - (text.rfind("\n") + 1) + 1
-    match = re.search(r"line (\d+)(?:[, ]+col(?:umn)? (\d+))?", str(error))
-    if match:
-        return int(match.group(1)), int(match.group(2)) if match.group(2) else None
-    return None, None
+def read_quads(source: Source) -> list[ox.Quad]:
+    """Parse one file. Triples go to the file's graph; TriG and N-Quads keep their own graphs."""
+    if not source.path.is_file():
+        raise SourceSyntaxError(source.path, None, None, "no such file")
+    if source.path.suffix.lower() not in RDF_SUFFIXES:
+        known = ", ".join(sorted(RDF_SUFFIXES))
+        raise SourceSyntaxError(source.path, None, None, f"unknown RDF file type (use {known})")
+    graph = ox.NamedNode(source.graph_iri)
+    try:
+        parsed = list(
+            ox.parse(source.path.read_bytes(), format=source.format, base_iri=source.graph_iri)
+        )
+    except SyntaxError as error:
+        message = str(error.msg).split(": ", 1)[-1] if ": " in str(error.msg) else str(error.msg)
+        raise SourceSyntaxError(source.path, error.lineno, error.offset, message) from None
+    if source.format in QUAD_FORMATS:
+        return [
+            q if not isinstance(q.graph_name, ox.DefaultGraph) else ox.Quad(*q.triple, graph)
+            for q in parsed
+        ]
+    return [ox.Quad(t.subject, t.predicate, t.object, graph) for t in parsed]
 
 
-def _short_message(error: Exception) -> str:
-    why = getattr(error, "_why", None)  # the Turtle/N3 parser keeps the reason apart
-    if why:
-        return f"bad syntax: {why}"
-    lines = str(error).strip().splitlines()
-    return lines[0] if lines else type(error).__name__
+def parse_graph(source: Source) -> Graph:
+    """One file as an rdflib Graph (for small files read with rdflib's API, such as shapes)."""
+    return rdflib_graph(read_quads(source))
+
+
+def load_into(store: Store, sources: Iterable[Source]) -> None:
+    """Add every source to `store` in its own named graph, described in the provenance graph."""
+    provenance = ox.NamedNode(str(PROVENANCE_GRAPH))
+    for source in sources:
+        store.add_quads(read_quads(source))
+        graph = ox.NamedNode(source.graph_iri)
+        digest = hashlib.sha256(source.path.read_bytes()).hexdigest()
+        store.add_quads(
+            [
+                ox.Quad(graph, _RDF_TYPE, ox.NamedNode(_PROV + "Entity"), provenance),
+                ox.Quad(graph, _RDFS_LABEL, ox.Literal(source.path.name), provenance),
+                ox.Quad(
+                    graph,
+                    ox.NamedNode(_PROV + "wasDerivedFrom"),
+                    ox.Literal(display_path(source.path)),
+                    provenance,
+                ),
+                ox.Quad(graph, _IDENTIFIER, ox.Literal(f"sha256:{digest}"), provenance),
+            ]
+        )
+
+
+def load(sources: Iterable[Source]) -> Store:
+    """A new in-memory store holding the sources (see `load_into`)."""
+    store = Store()
+    load_into(store, sources)
+    return store

@@ -186,6 +186,11 @@ class Store:
             raise QuerySyntaxError(str(error)) from None
         return QueryResult(raw, self.limits)
 
+    def quads(self, graph: str | None = None) -> Iterator[ox.Quad]:
+        """Every quad, or those of one named graph."""
+        name = ox.NamedNode(graph) if graph is not None else None
+        return iter(self._store.quads_for_pattern(None, None, None, name))
+
     def graphs(self) -> list[str]:
         return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
 
@@ -242,7 +247,7 @@ class Store:
 
     def bulk_copy_from(self, other: Store) -> None:
         """Add every quad of `other`, without transactions: for filling a new store fast."""
-        self._store.bulk_extend(iter(other._store))
+        self._store.bulk_extend(other.quads())
 
     def flush(self) -> None:
         if self.path is not None:
