@@ -31,7 +31,7 @@ format: setup
 
 # Debian packages the client and browser tests use (roqet, chromium), installed when missing.
 system-deps:
-	@if [ -f scripts/system-deps.sh ]; then sh scripts/system-deps.sh; fi
+	@if [ -f scripts/system-deps.sh ]; then bash scripts/system-deps.sh; fi
 
 test: lint system-deps
 	$(BIN)/pytest -q
