@@ -531,10 +531,14 @@ def _sparql_constraint_query(
 
     The query is joined with the focus nodes instead of run once per node with $this pre-bound;
     the two agree when the query binds $this in a triple pattern and projects it, as ours do.
+    They differ when a sub-select uses $this in its body (there the join leaves it unbound), so
+    such a constraint is left to pyshacl, which pre-binds.
     """
     select = str(shapes.value(constraint, SH.select))
     if not re.search(r"SELECT\s+(DISTINCT\s+|REDUCED\s+)?(\*|[^{]*\$this\b)", select, re.I):
         raise _Unsupported("SPARQL constraint that does not project $this")
+    if _this_in_subselect_body(select):
+        raise _Unsupported("SPARQL constraint using $this inside a sub-select")
     prefixes = "".join(
         f"PREFIX {decl_prefix}: <{decl_ns}>\n"
         for decl_prefix, decl_ns in _declared_prefixes(shapes, constraint)
@@ -545,6 +549,21 @@ def _sparql_constraint_query(
             raise _Unsupported("$PATH in a node shape")
         inner = inner.replace("$PATH", path)
     return f"{prefixes}SELECT * WHERE {{ {focus} {{ {inner} }} }}"
+
+
+def _this_in_subselect_body(select: str) -> bool:
+    """True when a nested SELECT's WHERE block mentions $this."""
+    outer_where = select.find("{")
+    for match in re.finditer(r"\bSELECT\b", select[outer_where:], re.I):
+        start = select.find("{", outer_where + match.end())
+        depth = 0
+        for index in range(start, len(select)):
+            depth += {"{": 1, "}": -1}.get(select[index], 0)
+            if depth == 0:
+                if "$this" in select[start:index]:
+                    return True
+                break
+    return False
 
 
 def _declared_prefixes(shapes: Graph, constraint: Node) -> list[tuple[str, str]]:
