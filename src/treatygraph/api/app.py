@@ -125,7 +125,7 @@ def service(request: Request) -> Service:
 
 def create_app(settings: Settings) -> FastAPI:
     """The whole service for one store and one set of settings."""
-    from treatygraph.api import api, pages, resources, sparql
+    from treatygraph.api import api, pages, parties, resources, sparql
 
     svc = Service(settings)
 
@@ -160,6 +160,7 @@ def create_app(settings: Settings) -> FastAPI:
     errors.install(app)
     app.include_router(sparql.router)
     app.include_router(api.router)
+    app.include_router(parties.router)
     app.include_router(resources.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=str(PACKAGE / "static")), name="static")
