@@ -95,3 +95,14 @@ def test_export_refuses_an_unknown_format(tmp_path):
     result = run("export", "--out", str(tmp_path), "--formats", "ttl,docx")
     assert result.returncode == 2
     assert "docx" in result.stderr
+
+
+def test_disagreements_report_lists_state_instrument_kind_and_both_dates():
+    result = run("disagreements", "--instrument", "basel")
+    assert result.returncode == 0, result.stderr
+    afghanistan = [line for line in result.stdout.splitlines() if line.startswith("Afghanistan")]
+    assert any(
+        "entry-into-force" in line and "2013-06-23" in line and "2013-03-25" in line
+        for line in afghanistan
+    )
+    assert "dates differ between IEADB (primary) and ECOLEX" in result.stdout

@@ -75,6 +75,13 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--format", choices=["text", "json"], default="text")
     p.set_defaults(run=cmd_stats)
 
+    p = commands.add_parser(
+        "disagreements", help="dates on which the two party-status sources (IEADB, ECOLEX) differ"
+    )
+    p.add_argument("--instrument", help="only this instrument (IRI or short id, e.g. basel)")
+    p.add_argument("--format", choices=["text", "json", "csv"], default="text")
+    p.set_defaults(run=cmd_disagreements)
+
     p = commands.add_parser("serve", help="serve SPARQL, JSON, linked data and pages over HTTP")
     p.add_argument("--host")
     p.add_argument("--port", type=int)
@@ -165,6 +172,24 @@ def cmd_stats(args) -> int:
         print(json.dumps(report, indent=2))
     else:
         print(reports.render_coverage(report) if args.coverage else reports.render_counts(report))
+    return 0
+
+
+def cmd_disagreements(args) -> int:
+    instrument = args.instrument
+    if instrument and ":" not in instrument:
+        instrument = "https://w3id.org/treatygraph/id/" + instrument.strip("/")
+    try:
+        text = queries.get("source-disagreements").bind({"instrument": instrument})
+    except queries.BadParameter as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    result = open_store(None).query(text)
+    if args.format != "text":
+        print(render_result(result, args.format))
+        return 0
+    report = reports.disagreements(result)
+    print(reports.render_disagreements(report))
     return 0
 
 

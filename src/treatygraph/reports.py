@@ -109,3 +109,32 @@ def table(columns: list[str], rows: list[list[str]]) -> str:
     rule = "  ".join("-" * w for w in widths)
     body = ["  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) for row in rows]
     return "\n".join([line, rule, *body, f"({len(rows)} rows)"])
+
+
+def disagreements(result) -> dict:
+    """The rows of the source-disagreements query, with counts by kind of action."""
+    rows = [
+        {
+            "party": row["partyLabel"].value if "partyLabel" in row else row["party"].value,
+            "iso3": row["iso3"].value if "iso3" in row else "",
+            "instrument": row["instrument"].value.rsplit("/id/", 1)[-1],
+            "kind": row["kind"].value.rsplit("/", 1)[-1],
+            "ieadb": row["ieadbDate"].value,
+            "ecolex": row["ecolexDate"].value,
+        }
+        for row in result.rows()
+    ]
+    by_kind: dict[str, int] = defaultdict(int)
+    for row in rows:
+        by_kind[row["kind"]] += 1
+    return {"rows": rows, "by_kind": dict(sorted(by_kind.items()))}
+
+
+def render_disagreements(report: dict) -> str:
+    columns = ["party", "iso3", "instrument", "kind", "ieadb", "ecolex"]
+    out = table(columns, [[row[c] for c in columns] for row in report["rows"]])
+    counts = ", ".join(f"{n} {kind}" for kind, n in report["by_kind"].items())
+    return (
+        f"{out}\n\n{len(report['rows'])} dates differ between IEADB (primary) and ECOLEX"
+        f"{': ' + counts if counts else ''}. The UN Treaty Collection is the legal authority."
+    )
