@@ -266,7 +266,16 @@ def render_result(result, fmt: str) -> str:
         writer.writeheader()
         writer.writerows(rows)
         return out.getvalue().rstrip("\n")
-    return reports.table(columns, [[_short(row.get(c, "")) for c in columns] for row in rows])
+    cells = [[_cut(_short(row.get(c, ""))) for c in columns] for row in rows]
+    return reports.table(columns, cells)
+
+
+TABLE_CELL_WIDTH = 48
+
+
+def _cut(value: str) -> str:
+    """Long values shortened for a terminal table (CSV and JSON keep them whole)."""
+    return value if len(value) <= TABLE_CELL_WIDTH else value[: TABLE_CELL_WIDTH - 1] + "…"
 
 
 SHORT_PREFIXES = {
