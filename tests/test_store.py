@@ -114,3 +114,15 @@ def test_on_disk_store_persists(tmp_path):
     del store
     reopened = Store(tmp_path / "store", read_only=True)
     assert reopened.count() == 1
+
+
+def test_turtle_is_written_with_the_vocabularies_prefixes():
+    store = Store()
+    store.update(
+        "INSERT DATA { GRAPH <http://g> { <https://w3id.org/treatygraph/id/minamata/article/11> "
+        "<https://w3id.org/treatygraph/ontology#refersTo> "
+        "<https://w3id.org/treatygraph/id/basel> } }"
+    )
+    body = store.query("CONSTRUCT WHERE { ?s ?p ?o }").serialize("text/turtle").decode()
+    assert "@prefix tg: <https://w3id.org/treatygraph/ontology#> ." in body
+    assert "<https://w3id.org/treatygraph/id/minamata/article/11> tg:refersTo" in body

@@ -13,6 +13,8 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
+from treatygraph.namespaces import PREFIXES as NAMESPACE_PREFIXES
+
 # Media types the store can write, for graphs (CONSTRUCT, DESCRIBE, export) and for solutions.
 RDF_FORMATS: dict[str, ox.RdfFormat] = {
     "text/turtle": ox.RdfFormat.TURTLE,
@@ -29,6 +31,10 @@ RESULT_FORMATS: dict[str, ox.QueryResultsFormat] = {
     "text/tab-separated-values": ox.QueryResultsFormat.TSV,
 }
 QUAD_FORMATS = {"application/trig", "application/n-quads"}
+# Turtle and TriG are written with these prefixes, so that a person reading them sees `tg:refersTo`.
+PREFIXED_FORMATS = {"text/turtle", "application/trig"}
+# (Resources keep full IRIs: theirs contain slashes, which a prefixed name must escape.)
+PREFIXES = {name: str(namespace) for name, namespace in NAMESPACE_PREFIXES.items()}
 
 
 class QuerySyntaxError(ValueError):
@@ -133,7 +139,8 @@ class QueryResult:
         """Write the whole result in a media type fit for its kind (see RDF_/RESULT_FORMATS)."""
         buffer = BoundedBuffer(self._limits.max_bytes)
         if self.kind == "graph":
-            ox.serialize(self._raw, buffer, format=RDF_FORMATS[media_type])
+            prefixes = PREFIXES if media_type in PREFIXED_FORMATS else None
+            ox.serialize(self._raw, buffer, format=RDF_FORMATS[media_type], prefixes=prefixes)
         else:
             self._raw.serialize(buffer, format=RESULT_FORMATS[media_type])
         return buffer.getvalue()
