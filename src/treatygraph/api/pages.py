@@ -224,6 +224,8 @@ async def resource_page(request: Request, svc: Service, iri: str, headers: dict)
             value["lang"] = o.lang
         if value not in entry["values"]:
             entry["values"].append(value)
+    for entry in (*out.values(), *into.values()):
+        entry["values"].sort(key=lambda v: natural(v["text"]))
     link_rows = [
         {
             "direction": api.val(r, "direction"),
@@ -352,6 +354,7 @@ CURIES = {
     "http://www.w3.org/2001/XMLSchema#": "xsd:",
     "http://www.w3.org/2002/07/owl#": "owl:",
     "http://www.w3.org/2000/01/rdf-schema#": "rdfs:",
+    "http://www.w3.org/1999/02/22-rdf-syntax-ns#": "rdf:",
 }
 
 
