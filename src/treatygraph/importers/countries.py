@@ -6,10 +6,6 @@ table (ISO 3166, UN M49, UNTERM names, Wikidata), first by normalised name, then
 explicit alias table for the known differences. A name that matches nothing is reported, never
 dropped silently. The European Union is not in ISO 3166-1; it is described by hand in
 data/parties/eu.ttl and only recognised here (code EUE).
-
-The module also holds the few Turtle-writing helpers the importers share, so every generated file
-is written the same way: a header, the prefixes of data/README.md, and triples in sorted order
-(running an importer twice gives the same bytes).
 """
 
 from __future__ import annotations
@@ -17,9 +13,10 @@ from __future__ import annotations
 import csv
 import re
 import unicodedata
-from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+from treatygraph.importers.turtle import Statement, iri, resource_block, string, write_turtle
 
 COUNTRY_CODES_CSV = Path("data") / "country-codes" / "country-codes.csv"
 COUNTRY_CODES_SOURCE = "https://github.com/datasets/country-codes"
@@ -129,63 +126,6 @@ class NameMatcher:
             return ALIASES[name]
         found = self._index.get(normalise(name), set())
         return next(iter(found)) if len(found) == 1 else None
-
-
-# ---------------------------------------------------------------------------------------------
-# Turtle output shared by the importers
-# ---------------------------------------------------------------------------------------------
-
-PREFIX_BLOCK = """@base <https://w3id.org/treatygraph/id/> .
-@prefix tg:      <https://w3id.org/treatygraph/ontology#> .
-@prefix rdfs:    <http://www.w3.org/2000/01/rdf-schema#> .
-@prefix xsd:     <http://www.w3.org/2001/XMLSchema#> .
-@prefix skos:    <http://www.w3.org/2004/02/skos/core#> .
-@prefix dcterms: <http://purl.org/dc/terms/> .
-@prefix foaf:    <http://xmlns.com/foaf/0.1/> .
-@prefix prov:    <http://www.w3.org/ns/prov#> .
-@prefix dcat:    <http://www.w3.org/ns/dcat#> .
-"""
-
-Statement = tuple[str, str]  # (predicate as written, object as written)
-
-
-def iri(value: str) -> str:
-    """An IRI term: relative ones resolve against @base."""
-    if re.search(r"[\s<>\"{}|^`\\]", value):
-        raise ValueError(f"not a valid IRI: {value!r}")
-    return f"<{value}>"
-
-
-def string(value: str, lang: str | None = None) -> str:
-    """A string literal, escaped for Turtle; with a language tag when given."""
-    escaped = (
-        value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\r", "\\r")
-    )
-    return f'"{escaped}"@{lang}' if lang else f'"{escaped}"'
-
-
-def date_literal(value: str) -> str:
-    return f'"{value}"^^xsd:date'
-
-
-def resource_block(subject: str, statements: Iterable[Statement]) -> str:
-    """One subject with its statements: rdf:type first, then by predicate and object."""
-    by_predicate: dict[str, set[str]] = {}
-    for predicate, obj in statements:
-        by_predicate.setdefault(predicate, set()).add(obj)
-    ordered = sorted(by_predicate, key=lambda p: (p != "a", p))
-    parts = [f"{p} {', '.join(sorted(by_predicate[p]))}" for p in ordered]
-    lines = [f"{iri(subject)} {parts[0]}"] + [f"    {part}" for part in parts[1:]]
-    return " ;\n".join(lines) + " .\n"
-
-
-def write_turtle(path: Path, header: str, blocks: Iterable[str]) -> Path:
-    """Write a generated Turtle file: comment header, prefixes, then the blocks as given."""
-    comment = "\n".join(f"# {line}".rstrip() for line in header.strip().splitlines())
-    body = "\n".join(blocks)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"{comment}\n\n{PREFIX_BLOCK}\n{body}", encoding="utf-8")
-    return path
 
 
 # ---------------------------------------------------------------------------------------------

@@ -26,13 +26,8 @@ from pathlib import Path
 
 from treatygraph.importers.countries import (
     EU_CODE,
-    Statement,
-    iri,
     load_countries,
-    resource_block,
-    string,
     write_parties,
-    write_turtle,
 )
 from treatygraph.importers.ieadb import (
     DEFAULT_DATA,
@@ -41,6 +36,13 @@ from treatygraph.importers.ieadb import (
     ImportReport,
     event_blocks,
     party_labels,
+)
+from treatygraph.importers.turtle import (
+    Statement,
+    iri,
+    resource_block,
+    string,
+    write_turtle,
 )
 
 MEMBERSHIPS_CSV = Path("data") / "manyenviron" / "memberships_ECOLEX_MEM.csv"

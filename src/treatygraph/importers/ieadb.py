@@ -32,13 +32,15 @@ from pathlib import Path
 from treatygraph.importers.countries import (
     NOT_STATES,
     NameMatcher,
+    load_countries,
+    write_parties,
+)
+from treatygraph.importers.turtle import (
     Statement,
     date_literal,
     iri,
-    load_countries,
     resource_block,
     string,
-    write_parties,
     write_turtle,
 )
 

@@ -19,6 +19,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from treatygraph.importers.turtle import PREFIX_BLOCK, string
+
 REPO_ROOT = Path(__file__).resolve().parents[3]
 DEFAULT_CSV = (
     REPO_ROOT.parent / "shared" / "data" / "treaty-structure" / "brs-minamata-articles-annexes.csv"
@@ -68,14 +70,6 @@ CONVENTIONS: dict[str, ConventionInfo] = {
 }
 
 UNIT_CLASSES = {"Article": "tg:Article", "Annex": "tg:Annex", "Part": "tg:AnnexPart"}
-PREFIXES = """@base <https://w3id.org/treatygraph/id/> .
-@prefix tg:      <https://w3id.org/treatygraph/ontology#> .
-@prefix rdfs:    <http://www.w3.org/2000/01/rdf-schema#> .
-@prefix xsd:     <http://www.w3.org/2001/XMLSchema#> .
-@prefix skos:    <http://www.w3.org/2004/02/skos/core#> .
-@prefix dcterms: <http://purl.org/dc/terms/> .
-@prefix foaf:    <http://xmlns.com/foaf/0.1/> .
-"""
 
 
 class StructureError(ValueError):
@@ -201,12 +195,6 @@ def _resolve(
     return provisions
 
 
-def turtle_string(text: str) -> str:
-    """A Turtle string literal (double-quoted, with backslashes and quotes escaped)."""
-    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-    return f'"{escaped}"'
-
-
 def render(info: ConventionInfo, provisions: Sequence[Provision], csv_path: Path) -> str:
     """The Turtle text of one convention's structure, in document order."""
     lines = [
@@ -223,7 +211,7 @@ def render(info: ConventionInfo, provisions: Sequence[Provision], csv_path: Path
         "# that text version, where confirmed, are in structure-later.ttl (curated by hand).",
         "# Each provision's dcterms:source is the convention's official text page.",
         "",
-        PREFIXES,
+        PREFIX_BLOCK,
     ]
     top = [p.iri for p in provisions if p.container == info.slug]
     lines.append(f"<{info.slug}> tg:hasPart")
@@ -237,11 +225,11 @@ def render(info: ConventionInfo, provisions: Sequence[Provision], csv_path: Path
 
 def _render_provision(info: ConventionInfo, provision: Provision) -> list[str]:
     statements = [
-        f"rdfs:label {turtle_string(provision.label)}@en",
-        f"tg:number {turtle_string(provision.number)}",
+        f"rdfs:label {string(provision.label)}@en",
+        f"tg:number {string(provision.number)}",
     ]
     if provision.heading:
-        statements.append(f"tg:heading {turtle_string(provision.heading)}@en")
+        statements.append(f"tg:heading {string(provision.heading)}@en")
     statements += [
         f"tg:order {provision.order}",
         f"tg:partOf <{provision.container}>",
@@ -251,7 +239,7 @@ def _render_provision(info: ConventionInfo, provision: Provision) -> list[str]:
         parts = ",\n        ".join(f"<{iri}>" for iri in provision.children)
         statements.append(f"tg:hasPart {parts}")
     if provision.note:
-        statements.append(f"skos:editorialNote {turtle_string(provision.note)}@en")
+        statements.append(f"skos:editorialNote {string(provision.note)}@en")
     statements.append(f"dcterms:source <{info.text_page}>")
     head = f"<{provision.iri}> a {UNIT_CLASSES[provision.unit_type]} ;"
     body = [f"    {statement} ;" for statement in statements]
