@@ -59,3 +59,18 @@ def test_basel_decisions_that_adopted_or_updated_the_mercury_waste_guidelines(st
     symbols = [row["symbol"] for row in rows]
     assert symbols[:2] == ["BC-10/7", "BC-12/4"]  # oldest first
     assert all(row["symbol"].startswith("BC-") for row in rows)
+
+
+def test_coverage_counts_decisions_only(store):
+    """Guideline versions are adopted at meetings too; the coverage report counts decisions."""
+    rows = answer(store, "decision-coverage")
+    decisions_per_meeting = {
+        row["meeting"]: int(row["inGraph"]) for row in rows if "meeting" in row
+    }
+    tg = "https://w3id.org/treatygraph/ontology#"
+    count = (
+        f"SELECT ?m (COUNT(?d) AS ?n) WHERE {{ ?d a <{tg}Decision> ; <{tg}adoptedAt> ?m }} "
+        "GROUP BY ?m"
+    )
+    expected = {row["m"].value: int(row["n"].value) for row in store.query(count).rows()}
+    assert decisions_per_meeting == {m: expected.get(m, 0) for m in decisions_per_meeting}
