@@ -93,6 +93,11 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--max-body-bytes", type=int, help="bytes a request body may take")
     p.add_argument("--query-workers", type=int, help="worker processes running queries")
     p.add_argument("--write-token", help="enables SPARQL Update and Graph Store writes")
+    p.add_argument(
+        "--no-build",
+        action="store_true",
+        help="serve the store as it is, never (re)building it from data/ (e.g. a generated graph)",
+    )
     p.set_defaults(run=cmd_serve)
 
     p = commands.add_parser("import", help="regenerate data/ files from an external dataset")
@@ -208,7 +213,7 @@ def cmd_serve(args) -> int:
         query_workers=args.query_workers,
         write_token=args.write_token,
     )
-    return serve(settings)
+    return serve(settings, build=not args.no_build)
 
 
 def cmd_import(args) -> int:

@@ -24,10 +24,18 @@ def ensure_store(settings: Settings) -> None:
     print(f"built {result.quads} quads in {result.graphs} graphs", file=sys.stderr)
 
 
-def serve(settings: Settings) -> int:
-    """Serve until interrupted; returns the process exit code."""
+def serve(settings: Settings, *, build: bool = True) -> int:
+    """Serve until interrupted; returns the process exit code.
+
+    With `build` false the store is served as it is (it must exist): for a store built from
+    other sources than data/, such as the benchmark's generated graphs.
+    """
+    if not build and not settings.store_path.is_dir():
+        print(f"not serving: no store at {settings.store_path}", file=sys.stderr)
+        return 2
     try:
-        ensure_store(settings)
+        if build:
+            ensure_store(settings)
     except builder.BuildRefused as refused:
         print(refused, file=sys.stderr)
         print("not serving: the data violates the shapes (see above)", file=sys.stderr)

@@ -1,0 +1,77 @@
+"""`python -m bench`: measure treatygraph against rdflib-endpoint and the Oxigraph server.
+
+Writes bench/results/latest.md (tables, ratios, targets), latest.json (raw figures) and
+latest.png (chart). Peers are found on PATH, through TG_BENCH_OXIGRAPH / TG_BENCH_RDFLIB_ENDPOINT,
+or in bench/work/venv-peers; a missing peer is reported as "not run", never silently skipped.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from pathlib import Path
+
+from bench import report, runner
+from bench.systems import REPO, SYSTEMS
+
+
+def _ints(text: str) -> list[int]:
+    return [int(x) for x in text.split(",") if x.strip()]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
+    parser.add_argument("--scales", type=_ints, default=[1, 10, 100, 1000])
+    parser.add_argument("--clients", type=_ints, default=[1, 8, 32])
+    parser.add_argument("--systems", default=",".join(SYSTEMS))
+    parser.add_argument("--duration", type=float, default=5.0, help="seconds per cell")
+    parser.add_argument("--max-requests", type=int, default=2000, help="requests per cell")
+    parser.add_argument("--request-timeout", type=float, default=30.0)
+    parser.add_argument("--probe-timeout", type=float, default=30.0)
+    parser.add_argument("--load-timeout", type=float, default=900.0)
+    parser.add_argument("--generate-timeout", type=float, default=1800.0)
+    parser.add_argument("--validate-timeout", type=float, default=900.0)
+    parser.add_argument("--memory-limit-gb", type=float, default=16.0)
+    parser.add_argument("--no-validate", action="store_true", help="skip timing the validation")
+    parser.add_argument(
+        "--validation-from", type=Path, help="take the validation time from an earlier results JSON"
+    )
+    parser.add_argument("--out", type=Path, default=REPO / "bench" / "results")
+    parser.add_argument("--name", default="latest", help="file name stem of the results")
+    parser.add_argument("--work", type=Path, default=REPO / "bench" / "work")
+    args = parser.parse_args(argv)
+    systems = [s.strip() for s in args.systems.split(",") if s.strip()]
+    unknown = set(systems) - set(SYSTEMS)
+    if unknown or "treatygraph" not in systems:
+        parser.error(f"systems are {', '.join(SYSTEMS)} (treatygraph required)")
+    options = runner.Options(
+        scales=args.scales,
+        clients=args.clients,
+        systems=systems,
+        duration=args.duration,
+        max_requests=args.max_requests,
+        request_timeout=args.request_timeout,
+        probe_timeout=args.probe_timeout,
+        load_timeout=args.load_timeout,
+        generate_timeout=args.generate_timeout,
+        validate_timeout=args.validate_timeout,
+        memory_limit=int(args.memory_limit_gb * 1024**3),
+        work=args.work,
+        validate=not args.no_validate,
+    )
+    # A terminated run still stops the servers it started (the runner's `finally` blocks).
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    results = runner.run(options, lambda partial: report.write(partial, args.out, args.name))
+    if args.validation_from:
+        earlier = json.loads(args.validation_from.read_text())
+        if earlier.get("validation"):
+            results["validation"] = earlier["validation"] | {"from": str(args.validation_from)}
+    for path in report.write(results, args.out, args.name):
+        print(path)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
