@@ -78,3 +78,18 @@ def test_graph_store_protocol_and_persistence_across_restarts(writable_server):
         assert deleted.status_code == 204
         assert client.get(service, params={"graph": GRAPH}).status_code == 404
         assert client.delete(service, params={"graph": GRAPH}, headers=AUTH).status_code == 404
+
+
+def test_json_answers_reflect_a_write_at_once(writable_server):
+    """The JSON API remembers answers between writes; a write makes it answer afresh."""
+    party = "https://w3id.org/treatygraph/id/party/ZZZ"
+    with writable_server.client() as client:
+        assert client.get("/api/parties", params={"q": "zzz"}).json()["total"] == 0
+        assert client.get("/api/parties", params={"q": "zzz"}).json()["total"] == 0  # remembered
+        insert = f"""INSERT DATA {{ GRAPH <{GRAPH}> {{
+            <{party}> a <https://w3id.org/treatygraph/ontology#Party> ;
+                <http://www.w3.org/2000/01/rdf-schema#label> "Zzzland" ;
+                <https://w3id.org/treatygraph/ontology#iso3> "ZZZ" }} }}"""
+        assert client.post("/update", data={"update": insert}, headers=AUTH).status_code == 204
+        page = client.get("/api/parties", params={"q": "zzz"}).json()
+        assert [item["iri"] for item in page["items"]] == [party]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections import OrderedDict
 from contextlib import asynccontextmanager
 from pathlib import Path
 
@@ -20,6 +21,8 @@ from treatygraph.settings import Settings
 from treatygraph.store import Limits
 
 PACKAGE = Path(__file__).resolve().parents[1]
+CACHED_ANSWERS_MAX = 1024  # answers remembered (least recently used go first)
+CACHED_ROWS_MAX = 5000  # larger answers are not remembered
 TG = "https://w3id.org/treatygraph/ontology#"
 
 
@@ -43,6 +46,8 @@ class Service:
         self.id_base = self.base + "id/"
         self.ontology_iri = self.base + "ontology"
         self._stats: tuple[int, dict[str, int]] | None = None
+        # Answers of the named queries behind the JSON API and pages, until the next write.
+        self._answers: OrderedDict[str, tuple[int, list[dict]]] = OrderedDict()
         self._graphs: tuple[int, set[str]] | None = None
         self.started = time.time()
 
@@ -68,7 +73,18 @@ class Service:
         return check(outcome)
 
     async def rows(self, sparql: str) -> list[dict]:
+        """The rows of a query, remembered until the next write (the data is read-only between
+        writes). Only the JSON API and pages ask through here; /sparql answers are never cached."""
+        generation = self.executor.generation
+        remembered = self._answers.get(sparql)
+        if remembered is not None and remembered[0] == generation:
+            self._answers.move_to_end(sparql)
+            return remembered[1]
         outcome = await self.run(Job("rows", sparql))
+        if len(outcome.rows) <= CACHED_ROWS_MAX:
+            self._answers[sparql] = (generation, outcome.rows)
+            if len(self._answers) > CACHED_ANSWERS_MAX:
+                self._answers.popitem(last=False)
         return outcome.rows
 
     async def stats(self) -> dict[str, int]:
