@@ -8,6 +8,8 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from treatygraph.api.errors import ServiceError
+
 # Short names for the `format` parameter, and aliases some clients send in Accept.
 FORMAT_NAMES = {
     "json": "application/sparql-results+json",
@@ -152,3 +154,21 @@ def from_format(value: str | None, offered: Sequence[str]) -> str | None:
 
 # What a short name means for graph results (SPARQLWrapper sends format=xml for RDF/XML).
 GRAPH_FORMAT_NAMES = {"xml": "application/rdf+xml", "json": "application/ld+json"}
+
+
+def negotiate(
+    fmt: str | None, accept: str | None, offered: Sequence[str], aliases: dict | None = None
+) -> str:
+    """The media type to answer with: the `format` parameter when given (for browsers), else the
+    best match for the Accept header; a 406 naming what is available when nothing fits."""
+    if fmt:
+        chosen = from_format(fmt, offered)
+        if chosen is None:
+            raise ServiceError(406, f"format {fmt!r} is not available here; use one of {offered}")
+        return chosen
+    chosen = choose(accept, offered, aliases or {})
+    if chosen is None:
+        raise ServiceError(
+            406, "none of the media types in Accept is available; available: " + ", ".join(offered)
+        )
+    return chosen

@@ -59,18 +59,9 @@ SELECT ?direction ?p ?pl ?o ?ol WHERE {
 
 
 def negotiate(request: Request) -> str:
-    fmt = request.query_params.get("format")
-    if fmt:
-        chosen = negotiation.from_format(fmt, OFFERED)
-        if chosen is None:
-            raise ServiceError(406, f"format {fmt!r} is not available; use one of {OFFERED}")
-        return chosen
-    chosen = negotiation.choose(request.headers.get("accept"), OFFERED, ALIASES)
-    if chosen is None:
-        raise ServiceError(
-            406, "none of the media types in Accept is available: " + ", ".join(OFFERED)
-        )
-    return chosen
+    return negotiation.negotiate(
+        request.query_params.get("format"), request.headers.get("accept"), OFFERED, ALIASES
+    )
 
 
 def _valid_iri(iri: str) -> bool:

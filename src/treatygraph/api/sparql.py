@@ -118,17 +118,7 @@ async def _query(request: Request, svc: Service, text: str, params: dict) -> Res
 
 def _negotiate(request: Request, params: dict, offered: list[str], aliases: dict) -> str:
     fmt = (params.get("format") or [None])[0]
-    if fmt:
-        chosen = negotiation.from_format(fmt, offered)
-        if chosen is None:
-            raise ServiceError(406, f"format {fmt!r} is not available here; use one of {offered}")
-        return chosen
-    chosen = negotiation.choose(request.headers.get("accept"), offered, aliases)
-    if chosen is None:
-        raise ServiceError(
-            406, "none of the media types in Accept is available; available: " + ", ".join(offered)
-        )
-    return chosen
+    return negotiation.negotiate(fmt, request.headers.get("accept"), offered, aliases)
 
 
 async def _update(request: Request, svc: Service, text: str, params: dict) -> Response:
