@@ -18,7 +18,7 @@ import pyoxigraph as ox
 
 from treatygraph import inference, ontology_doc, sources
 from treatygraph.namespaces import GRAPH
-from treatygraph.store import RDF_FORMATS, Store
+from treatygraph.store import Store
 
 ONTOLOGY_GRAPH = GRAPH["ontology/treatygraph.ttl"]
 MARKER = "build.json"
@@ -144,7 +144,6 @@ def export(store: Store, directory: Path, formats: list[str]) -> list[Path]:
     written = []
     for extension in formats:
         media_type = EXPORT_FORMATS[extension]
-        assert media_type in RDF_FORMATS
         target = directory / f"treatygraph.{extension}"
         target.write_bytes(store.dump(media_type))
         written.append(target)

@@ -31,18 +31,6 @@ _TOKEN = re.compile(
     re.VERBOSE | re.DOTALL,
 )
 QUERY_FORMS = ("SELECT", "ASK", "CONSTRUCT", "DESCRIBE")
-UPDATE_WORDS = (
-    "INSERT",
-    "DELETE",
-    "LOAD",
-    "CLEAR",
-    "CREATE",
-    "DROP",
-    "ADD",
-    "MOVE",
-    "COPY",
-    "WITH",
-)
 
 
 class Refused(ValueError):

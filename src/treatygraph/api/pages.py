@@ -22,7 +22,6 @@ router = APIRouter(include_in_schema=False)
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
 LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 PAGE_SIZE = 100
-MAX_TABLE_ROWS = 1000  # a page shows at most this many rows; the SPARQL endpoint gives them all
 
 
 def render(request: Request, name: str, headers: dict | None = None, **context) -> HTMLResponse:
