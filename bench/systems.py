@@ -232,13 +232,15 @@ class Treatygraph(System):
         self.store = work / "treatygraph-store"
 
     def prepare(self, nquads: Path, timeout: float) -> None:
-        """Build the store directory in a child process (bounded), as `treatygraph build` does."""
+        """Build the store directory and its catalogue in a child process (bounded), as
+        `treatygraph build` does."""
         shutil.rmtree(self.store, ignore_errors=True)
         script = (
             "import json, sys; from pathlib import Path; import pyoxigraph as ox; "
-            "from treatygraph.store import Store; "
+            "from treatygraph import catalogue; from treatygraph.store import Store; "
             "s = Store(Path(sys.argv[1])); "
             "s._store.bulk_load(path=sys.argv[2], format=ox.RdfFormat.N_QUADS); s.flush(); "
+            "catalogue.make(s, catalogue.path_for(s.path)); "
             "n = s.count(); del s; "
             "(Path(sys.argv[1]) / 'build.json').write_text(json.dumps("
             "{'fingerprint': 'bench: ' + sys.argv[2], 'quads': n}))"

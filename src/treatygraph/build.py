@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pyoxigraph as ox
 
-from treatygraph import inference, ontology_doc, sources
+from treatygraph import catalogue, inference, ontology_doc, sources
 from treatygraph.namespaces import GRAPH
 from treatygraph.store import Store
 
@@ -119,6 +119,7 @@ def _write_on_disk(memory: Store, store_path: Path, result: BuildResult) -> None
     disk.bulk_copy_from(memory)
     disk.flush()
     del disk  # closes the store before it is moved
+    catalogue.make(memory, catalogue.path_for(fresh))
     marker = {"fingerprint": result.fingerprint, "quads": result.quads}
     (fresh / MARKER).write_text(json.dumps(marker, indent=2))
     previous = store_path.with_name(store_path.name + ".previous")

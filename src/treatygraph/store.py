@@ -193,6 +193,14 @@ class Store:
             raise QuerySyntaxError(str(error)) from None
         return QueryResult(raw, self.limits)
 
+    def solutions(self, sparql: str) -> Iterator[dict[str, Term]]:
+        """The rows of one of the project's own SELECT queries over the union of the graphs,
+        streamed and without the row bound (which is for queries that clients send)."""
+        raw = self._store.query(sparql, use_default_graph_as_union=True)
+        names = [v.value for v in raw.variables]
+        for solution in raw:
+            yield {n: Term.of(solution[n]) for n in names if solution[n] is not None}
+
     def quads(self, graph: str | None = None) -> Iterator[ox.Quad]:
         """Every quad, or those of one named graph."""
         name = ox.NamedNode(graph) if graph is not None else None

@@ -142,13 +142,33 @@ class Page(BaseModel, Generic[T]):
 async def page_of(
     svc: Service, name: str, params: dict[str, str | None], limit: int, offset: int
 ) -> tuple[int, list[dict]]:
-    """Run a named query for one page (LIMIT/OFFSET) and its total (COUNT), concurrently."""
+    """One page of a named query's answer and its total: read from the catalogue when it keeps
+    this answer (unfiltered lists), else a LIMIT/OFFSET query and a COUNT, run concurrently."""
     text = bind(svc, name, params)
+    kept = svc.current_catalogue()
+    if kept is not None:
+        page = await asyncio.to_thread(kept.page, text, limit, offset)
+        if page is not None:
+            return page.total, page.rows
     prologue, body = split_prologue(text)
     page = f"{text}\nLIMIT {limit} OFFSET {offset}"
     count = f"{prologue}\nSELECT (COUNT(*) AS ?total) WHERE {{ {body} }}"
     rows, totals = await asyncio.gather(svc.rows(page), svc.rows(count))
     return int(totals[0]["total"].value) if totals else 0, rows
+
+
+async def search_rows(
+    svc: Service, text: str, limit: int | None, offset: int = 0
+) -> tuple[int, list[dict]]:
+    """The answer of `api-search` for a text: from the catalogue's index when it is current."""
+    kept = svc.current_catalogue()
+    if kept is not None:
+        page = await asyncio.to_thread(kept.search, text, limit, offset)
+        return page.total, page.rows
+    if limit is None:
+        rows = await all_of(svc, "api-search", {"text": text})
+        return len(rows), rows[offset:]
+    return await page_of(svc, "api-search", {"text": text}, limit, offset)
 
 
 async def all_of(svc: Service, name: str, params: dict[str, str | None]) -> list[dict]:
@@ -611,7 +631,7 @@ async def search(
 ):
     """Resources whose label, title, short name or symbol contains the text."""
     svc = service(request)
-    total, rows = await page_of(svc, "api-search", {"text": q}, limit, offset)
+    total, rows = await search_rows(svc, q, limit, offset)
     items = [
         SearchHit(
             **ref(svc, row, "resource", "label").model_dump(),

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import time
 from collections import OrderedDict
 from contextlib import asynccontextmanager
@@ -12,7 +14,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
-from treatygraph import queries
+from treatygraph import catalogue, queries
 from treatygraph.api import errors
 from treatygraph.api.errors import ServiceError
 from treatygraph.api.executor import Executor, QueryTimeout, WorkerFailed
@@ -24,6 +26,8 @@ PACKAGE = Path(__file__).resolve().parents[1]
 CACHED_ANSWERS_MAX = 1024  # answers remembered (least recently used go first)
 CACHED_ROWS_MAX = 5000  # larger answers are not remembered
 TG = "https://w3id.org/treatygraph/ontology#"
+CATALOGUE_TIMEOUT = 1800.0  # seconds a worker may take to remake the catalogue
+log = logging.getLogger(__name__)
 
 
 class Service:
@@ -49,6 +53,11 @@ class Service:
         # Answers of the named queries behind the JSON API and pages, until the next write.
         self._answers: OrderedDict[str, tuple[int, list[dict]]] = OrderedDict()
         self._graphs: tuple[int, set[str]] | None = None
+        # The catalogue answers unfiltered lists and search while it matches the store: it was
+        # made with the store (build) or remade after the last write (generation).
+        self.catalogue = catalogue.Catalogue(catalogue.path_for(settings.store_path))
+        self._catalogue_generation: int | None = 0 if self.catalogue.exists() else None
+        self._remaking: asyncio.Task | None = None
         self.started = time.time()
 
     # -- running ----------------------------------------------------------------------------
@@ -64,13 +73,47 @@ class Service:
         return check(outcome)
 
     async def write(self, job: Job) -> Outcome:
+        # The catalogue goes first: were the service stopped mid-write, it must not outlive
+        # the data it was made from.
+        self._catalogue_generation = None
+        self.catalogue.path.unlink(missing_ok=True)
         try:
             outcome = await self.executor.write(job)
         except QueryTimeout as error:
             raise ServiceError(503, str(error)) from None
         except WorkerFailed as error:
             raise ServiceError(503, f"the update could not be run: {error}") from None
+        finally:
+            self.remake_catalogue()
         return check(outcome)
+
+    # -- the catalogue ----------------------------------------------------------------------
+
+    def current_catalogue(self) -> catalogue.Catalogue | None:
+        """The catalogue when it matches the store as it is now, else None (ask the store)."""
+        if self._catalogue_generation == self.executor.generation and self.catalogue.exists():
+            return self.catalogue
+        return None
+
+    def remake_catalogue(self) -> None:
+        """Remake the catalogue in the background, on a query worker (one at a time)."""
+        if self._remaking is None or self._remaking.done():
+            self._remaking = asyncio.get_running_loop().create_task(self._remake())
+
+    async def _remake(self) -> None:
+        while self._catalogue_generation != self.executor.generation:
+            generation = self.executor.generation
+            try:
+                outcome = await self.executor.run(Job("catalogue"), timeout=CATALOGUE_TIMEOUT)
+            except (QueryTimeout, WorkerFailed) as error:
+                log.warning("the catalogue could not be remade: %s", error)
+                return
+            if outcome.error is not None:
+                log.warning("the catalogue could not be remade: %s", outcome.error)
+                return
+            # A write waits for every worker, this one included: none ran while it was made.
+            if generation == self.executor.generation:
+                self._catalogue_generation = generation
 
     async def rows(self, sparql: str) -> list[dict]:
         """The rows of a query, remembered until the next write (the data is read-only between
@@ -149,9 +192,13 @@ def create_app(settings: Settings) -> FastAPI:
     async def lifespan(app: FastAPI):
         await svc.executor.start()
         await svc.own_graphs()
+        if svc.current_catalogue() is None:
+            svc.remake_catalogue()
         try:
             yield
         finally:
+            if svc._remaking is not None:
+                svc._remaking.cancel()
             await svc.executor.close()
 
     app = FastAPI(

@@ -62,17 +62,18 @@ async def search_page(request: Request, q: str = ""):
     svc = service(request)
     q = q.strip()
     rows: list[dict] = []
+    total = 0
     if len(q) >= 2:
         if len(q) > 200:
             raise ServiceError(422, "the search text is longer than 200 characters")
-        rows = await api.all_of(svc, "api-search", {"text": q})
+        total, rows = await api.search_rows(svc, q, PAGE_SIZE)
     table = [
         [
             cell(svc, r.get("resource"), api.val(r, "label")),
             cell(svc, r.get("type")),
             {"text": api.val(r, "matched") or ""},
         ]
-        for r in rows[:PAGE_SIZE]
+        for r in rows
     ]
     return render(
         request,
@@ -81,7 +82,7 @@ async def search_page(request: Request, q: str = ""):
         search=q,
         columns=["Resource", "Type", "Matched text"],
         rows=table,
-        total=len(rows),
+        total=total,
     )
 
 

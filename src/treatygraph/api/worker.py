@@ -19,7 +19,7 @@ STATS = "SELECT ?g (COUNT(*) AS ?n) WHERE { GRAPH ?g { ?s ?p ?o } } GROUP BY ?g"
 class Job:
     """One unit of work: a query (serialized or as rows), an update, or a graph operation."""
 
-    op: str  # query | rows | update | load | replace | drop | dump | graphs | stats
+    op: str  # query | rows | update | load | replace | drop | dump | graphs | stats | catalogue
     sparql: str = ""
     media_type: str | None = None
     default_graphs: tuple[str, ...] = ()
@@ -86,6 +86,10 @@ def _run(store: Store, job: Job) -> Outcome:
         source = ox.DefaultGraph() if job.graph is None else ox.NamedNode(job.graph)
         fmt = RDF_FORMATS[job.media_type or "text/turtle"]
         return Outcome(kind="graph", body=store._store.dump(format=fmt, from_graph=source) or b"")
+    elif job.op == "catalogue":
+        from treatygraph import catalogue
+
+        return Outcome(value=str(catalogue.make(store, catalogue.path_for(store.path))))
     elif job.op == "graphs":
         return Outcome(value=store.graphs())
     elif job.op == "stats":

@@ -1,0 +1,208 @@
+"""The catalogue: the JSON API's unfiltered lists and its search, kept in a SQLite file.
+
+Why it exists: a page of `/api/decisions` is a slice of every decision in symbol order, and the
+SPARQL engine re-sorts (and re-counts) all of them for each page; a search tests every label of
+the graph for the text. On the real graph both take milliseconds; at a hundred times its size,
+hundreds. The catalogue runs each list query once, when the store is made, and keeps its answer
+rows in order, so a page is a slice read by position and its total a stored number; search reads
+an SQLite FTS5 index with the trigram tokenizer, which answers "contains" without a scan.
+
+It holds answers, never facts of its own: each list is the answer of the same named query
+(`queries/api-*.rq`) that the service would otherwise run, and search indexes the values named by
+`queries/api-search-index.rq` (the properties `api-search.rq` searches). A filtered list still asks
+the store. The file lives beside the store (`<store>/catalogue.sqlite`); it is written whole under
+another name and renamed into place, so a reader sees the old catalogue or the new one.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+
+from treatygraph import queries
+from treatygraph.store import Store, Term
+
+FILE_NAME = "catalogue.sqlite"
+# The list queries whose unfiltered answer is kept (each is used by page_of in the API).
+LISTS = (
+    "api-conventions",
+    "api-meetings",
+    "api-decisions",
+    "api-links",
+    "api-guidelines",
+    "api-parties",
+    "api-instruments",
+)
+SEARCH_INDEX_QUERY = "api-search-index"
+SCHEMA = """
+CREATE TABLE answers (query TEXT PRIMARY KEY, name TEXT NOT NULL, total INTEGER NOT NULL);
+CREATE TABLE rows (query TEXT NOT NULL, position INTEGER NOT NULL, row TEXT NOT NULL,
+                   PRIMARY KEY (query, position)) WITHOUT ROWID;
+CREATE VIRTUAL TABLE search USING fts5(
+    folded, resource UNINDEXED, matched UNINDEXED, tokenize = 'trigram');
+CREATE TABLE labels (resource TEXT PRIMARY KEY, label TEXT) WITHOUT ROWID;
+CREATE TABLE types (resource TEXT PRIMARY KEY, type TEXT) WITHOUT ROWID;
+"""
+# Below three characters the trigram index cannot help; such searches scan the table.
+TRIGRAM = 3
+
+
+def path_for(store_path: Path) -> Path:
+    return store_path / FILE_NAME
+
+
+def normalized(sparql: str) -> str:
+    """The query text with runs of white space made one space: the key of a kept answer."""
+    return re.sub(r"\s+", " ", sparql).strip()
+
+
+# -- making ------------------------------------------------------------------------------------
+
+
+def make(store: Store, target: Path, named: dict[str, queries.NamedQuery] | None = None) -> Path:
+    """Write the catalogue of `store` to `target` (replacing any there); returns `target`."""
+    named = named or queries.load_all()
+    partial = target.with_name(target.name + ".partial")
+    partial.unlink(missing_ok=True)
+    db = sqlite3.connect(partial)
+    try:
+        db.executescript(SCHEMA)
+        for name in LISTS:
+            _keep_list(db, store, named[name].bind({}), name)
+        _index_search(db, store, named[SEARCH_INDEX_QUERY].bind({}))
+        db.commit()
+    finally:
+        db.close()
+    os.replace(partial, target)
+    return target
+
+
+def _keep_list(db: sqlite3.Connection, store: Store, sparql: str, name: str) -> None:
+    key = normalized(sparql)
+    total = 0
+    batch: list[tuple[str, int, str]] = []
+    for position, row in enumerate(store.solutions(sparql)):
+        batch.append((key, position, _row_json(row)))
+        total = position + 1
+        if len(batch) >= 10_000:
+            db.executemany("INSERT INTO rows VALUES (?, ?, ?)", batch)
+            batch.clear()
+    db.executemany("INSERT INTO rows VALUES (?, ?, ?)", batch)
+    db.execute("INSERT INTO answers VALUES (?, ?, ?)", (key, name, total))
+
+
+def _index_search(db: sqlite3.Connection, store: Store, sparql: str) -> None:
+    matches: list[tuple[str, str, str]] = []
+    for row in store.solutions(sparql):
+        resource = row["resource"].value
+        if "matched" in row:
+            text = row["matched"].value
+            matches.append((text.lower(), resource, text))
+        if "label" in row:
+            db.execute(
+                "INSERT INTO labels VALUES (?, ?) ON CONFLICT(resource) "
+                "DO UPDATE SET label = min(label, excluded.label)",
+                (resource, row["label"].value),
+            )
+        if "type" in row:
+            db.execute(
+                "INSERT INTO types VALUES (?, ?) ON CONFLICT(resource) "
+                "DO UPDATE SET type = min(type, excluded.type)",
+                (resource, row["type"].value),
+            )
+        if len(matches) >= 10_000:
+            db.executemany("INSERT INTO search VALUES (?, ?, ?)", matches)
+            matches.clear()
+    db.executemany("INSERT INTO search VALUES (?, ?, ?)", matches)
+
+
+def _row_json(row: dict[str, Term]) -> str:
+    return json.dumps(
+        {name: [t.type, t.value, t.datatype, t.lang] for name, t in row.items()},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    )
+
+
+def _row_terms(text: str) -> dict[str, Term]:
+    return {name: Term(*fields) for name, fields in json.loads(text).items()}
+
+
+# -- reading -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Page:
+    total: int
+    rows: list[dict[str, Term]]
+
+
+class Catalogue:
+    """Read access to one catalogue file (opened per call: a remade file is picked up at once)."""
+
+    def __init__(self, path: Path):
+        self.path = path
+
+    def exists(self) -> bool:
+        return self.path.is_file()
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(f"file:{self.path}?mode=ro", uri=True)
+
+    def page(self, sparql: str, limit: int, offset: int) -> Page | None:
+        """A page of a kept answer, or None when this query's answer is not kept."""
+        key = normalized(sparql)
+        db = self._connect()
+        try:
+            found = db.execute("SELECT total FROM answers WHERE query = ?", (key,)).fetchone()
+            if found is None:
+                return None
+            rows = db.execute(
+                "SELECT row FROM rows WHERE query = ? AND position >= ? AND position < ? "
+                "ORDER BY position",
+                (key, offset, offset + limit),
+            ).fetchall()
+        finally:
+            db.close()
+        return Page(total=found[0], rows=[_row_terms(r[0]) for r in rows])
+
+    def search(self, text: str, limit: int | None, offset: int = 0) -> Page:
+        """Resources with a searchable value containing `text` (ignoring case): the answer of
+        `api-search.rq` (exact matches first, then shorter labels, then labels in order)."""
+        folded = text.lower()
+        if len(folded) >= TRIGRAM:
+            where, argument = "search MATCH ?", '"' + folded.replace('"', '""') + '"'
+        else:
+            where, argument = "instr(folded, ?) > 0", folded
+        sql = f"""
+            SELECT s.resource, l.label, t.type, s.matched, MAX(s.folded = ?) AS exact
+            FROM search AS s
+            LEFT JOIN labels AS l ON l.resource = s.resource
+            LEFT JOIN types AS t ON t.resource = s.resource
+            WHERE {where}
+            GROUP BY s.resource
+            ORDER BY exact DESC, length(l.label), l.label, s.resource
+            LIMIT ? OFFSET ?"""
+        count = f"SELECT COUNT(DISTINCT resource) FROM search WHERE {where}"
+        db = self._connect()
+        try:
+            total = db.execute(count, (argument,)).fetchone()[0]
+            found = db.execute(sql, (folded, argument, -1 if limit is None else limit, offset))
+            rows = [_hit(*row) for row in found.fetchall()]
+        finally:
+            db.close()
+        return Page(total=total, rows=rows)
+
+
+def _hit(resource: str, label: str | None, type_: str | None, matched: str, exact: int) -> dict:
+    row = {"resource": Term("uri", resource), "matched": Term("literal", matched)}
+    if label is not None:
+        row["label"] = Term("literal", label)
+    if type_ is not None:
+        row["type"] = Term("uri", type_)
+    row["rank"] = Term("literal", str(exact), "http://www.w3.org/2001/XMLSchema#integer")
+    return row

@@ -1,0 +1,108 @@
+"""The catalogue answers exactly what the named queries answer, and follows writes."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from conftest import WRITE_TOKEN
+
+from treatygraph import build, catalogue, queries
+from treatygraph.api.api import split_prologue
+from treatygraph.store import Store
+
+
+@pytest.fixture(scope="module")
+def graph() -> Store:
+    store = Store()
+    build.fill(store)
+    return store
+
+
+@pytest.fixture(scope="module")
+def kept(graph, tmp_path_factory) -> catalogue.Catalogue:
+    target = tmp_path_factory.mktemp("catalogue") / catalogue.FILE_NAME
+    return catalogue.Catalogue(catalogue.make(graph, target))
+
+
+NAMED = queries.load_all()
+
+
+def _iris(rows, key):
+    return [row[key].value for row in rows]
+
+
+@pytest.mark.parametrize("name", catalogue.LISTS)
+def test_every_kept_list_pages_as_the_query_does(graph, kept, name):
+    text = NAMED[name].bind({})
+    everything = list(graph.solutions(text))
+    key = next(iter(everything[0]))  # the first variable names the listed resource
+    for limit, offset in ((5, 0), (7, 3), (1000, 0), (10, len(everything) - 2)):
+        page = kept.page(text, limit, offset)
+        assert page.total == len(everything)
+        sliced = list(graph.solutions(f"{text}\nLIMIT {limit} OFFSET {offset}"))
+        assert page.rows == sliced, (name, limit, offset)
+    prologue, body = split_prologue(text)
+    count = next(graph.solutions(f"{prologue}\nSELECT (COUNT(*) AS ?n) WHERE {{ {body} }}"))
+    assert int(count["n"].value) == kept.page(text, 1, 0).total
+    assert _iris(kept.page(text, 1, 0).rows, key) == _iris(everything[:1], key)
+
+
+def test_a_filtered_list_is_not_answered_from_the_catalogue(kept):
+    filtered = NAMED["api-decisions"].bind({"convention": "https://w3id.org/treatygraph/id/basel"})
+    assert kept.page(filtered, 10, 0) is None
+
+
+@pytest.mark.parametrize(
+    "text", ["mercury", "BC-16/21", "ARTICLE 11", "ba", "co", "Côte", 'a"b', "%", "zzzzqq"]
+)
+def test_search_finds_what_the_search_query_finds(graph, kept, text):
+    expected = list(graph.solutions(NAMED["api-search"].bind({"text": text})))
+    found = kept.search(text, None)
+    assert found.total == len(expected)
+    assert set(_iris(found.rows, "resource")) == set(_iris(expected, "resource"))
+    # Exact matches first, then shorter labels first: the order api-search.rq asks for.
+    keys = [
+        (-int(row["rank"].value), len(row["label"].value) if "label" in row else -1)
+        for row in found.rows
+    ]
+    assert keys == sorted(keys)
+    first = kept.search(text, 3, 0).rows
+    assert first == found.rows[:3]
+
+
+def test_search_ranks_the_exact_symbol_first(kept):
+    hits = kept.search("BC-16/21", 5).rows
+    assert hits[0]["resource"].value.endswith("/decision/BC-16/21")
+    assert hits[0]["matched"].value == "BC-16/21"
+
+
+def test_the_build_writes_the_catalogue_with_the_store(server):
+    assert catalogue.path_for(server.store).is_file()
+
+
+def test_after_a_write_lists_and_search_show_it_then_the_catalogue_is_remade(writable_server):
+    decision = "https://w3id.org/treatygraph/id/decision/ZZ-1/1"
+    insert = f"""PREFIX tg: <https://w3id.org/treatygraph/ontology#>
+    PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
+    INSERT DATA {{ GRAPH <http://example.org/g> {{
+      <{decision}> a tg:Decision ; tg:symbol "ZZ-1/1" ; rdfs:label "ZZ-1/1: Quokkas"@en }} }}"""
+    kept_file = catalogue.path_for(writable_server.store)
+    with writable_server.client() as client:
+        before = client.get("/api/decisions", params={"limit": 1}).json()["total"]
+        auth = {"Authorization": f"Bearer {WRITE_TOKEN}"}
+        assert client.post("/sparql", data={"update": insert}, headers=auth).status_code == 204
+        # At once (from the store, or from a catalogue already remade): the new decision is seen.
+        assert client.get("/api/decisions", params={"limit": 1}).json()["total"] == before + 1
+        hits = client.get("/api/search", params={"q": "quokka"}).json()["items"]
+        assert [hit["iri"] for hit in hits] == [decision]
+        deadline = time.monotonic() + 60
+        while not kept_file.is_file() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert kept_file.is_file(), "the catalogue was not remade after the write"
+        remade = catalogue.Catalogue(kept_file)
+        assert [row["resource"].value for row in remade.search("quokka", 5).rows] == [decision]
+        text = NAMED["api-decisions"].bind({})
+        assert remade.page(text, 1, 0).total == before + 1
+        again = client.get("/api/search", params={"q": "quokka"}).json()["items"]
+        assert [hit["iri"] for hit in again] == [decision]
