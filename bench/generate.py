@@ -12,11 +12,13 @@ served exactly the same quads.
 How it is fast: the quads that need no per-quad decision are written once as N-Quads text and each
 copy is made by moving the IRIs with two string replacements (done in C, not in a Python loop over
 quads); only the link quads (which may be rewired) and the rare quad whose text could be moved
-wrongly by a plain replacement go through Python one by one. The text is then parsed by Oxigraph.
+wrongly by a plain replacement go through Python one by one. `write` streams the copies to a file
+(inferring each on its own), so that 1000x needs the memory of one copy, not of the whole graph.
 """
 
 from __future__ import annotations
 
+import gzip
 import random
 from pathlib import Path
 
@@ -151,11 +153,36 @@ def generate(scale: int, seed: int = SEED, real: Store | None = None) -> Store:
     return store
 
 
+def _per_copy(chunks):
+    """The shared quads, then each copy's text whole (scaled_chunks gives a copy in two parts)."""
+    chunks = iter(chunks)
+    yield next(chunks)
+    for plain in chunks:
+        yield plain + next(chunks, "")
+
+
 def write(scale: int, target: Path, seed: int = SEED, real: Store | None = None) -> Path:
-    """Write the scaled graph as N-Quads to `target`; returns the path."""
+    """Write the scaled graph, with its inferences, as N-Quads to `target` (gzip-compressed when
+    its name ends in .gz); returns the path.
+
+    Streams: each copy is inferred on its own, beside the ontology, and written out, so memory
+    stays that of one copy whatever the scale. That gives the same quads as inferring over the
+    whole graph because every rule looks at one quad (and the ontology) at a time, and no quad
+    is written twice (a copy's quads, asserted or inferred, have that copy's subjects).
+    """
     target.parent.mkdir(parents=True, exist_ok=True)
-    store = generate(scale, seed, real)
+    real = real or real_graph()
+    ontology = list(real.quads(str(build.ONTOLOGY_GRAPH)))
     partial = target.with_name(target.name + ".partial")
-    store._store.dump(str(partial), format=NQUADS)
+    opener = gzip.open if target.name.endswith(".gz") else open
+    with opener(partial, "wb") as out:
+        for copy in _per_copy(scaled_chunks(real, scale, seed)):
+            data = copy.encode("utf-8")
+            out.write(data)
+            piece = Store()
+            piece._store.extend(ontology)
+            piece._store.load(data, format=NQUADS)
+            inference.infer(piece)
+            out.write(_nquads(piece.quads(str(inference.INFERRED_GRAPH))).encode("utf-8"))
     partial.rename(target)
     return target
