@@ -13,7 +13,8 @@ How it is fast: the quads that need no per-quad decision are written once as N-Q
 copy is made by moving the IRIs with two string replacements (done in C, not in a Python loop over
 quads); only the link quads (which may be rewired) and the rare quad whose text could be moved
 wrongly by a plain replacement go through Python one by one. `write` streams the copies to a file
-(inferring each on its own), so that 1000x needs the memory of one copy, not of the whole graph.
+with their inferences (the plain quads' inferred once and moved like them), so that 1000x needs
+the memory and time of one copy's special quads per copy, not of the whole graph.
 """
 
 from __future__ import annotations
@@ -98,26 +99,48 @@ def _nquads(quads) -> str:
 
 
 def _move_text(text: str, copy: int) -> str:
+    """Move a copy's N-Quads text: resources under id/x<copy>/, graphs under graph/x<copy>/."""
+    return (
+        _move_ids(text, copy).replace("<" + GRAPH_BASE, f"<{GRAPH_BASE}x{copy}/") if copy else text
+    )
+
+
+def _move_ids(text: str, copy: int) -> str:
+    """Move only the resources (inferred quads stay in the one inferred graph)."""
     if not copy:
         return text
     text = text.replace("<" + ID_BASE, f"<{ID_BASE}x{copy}/")
     for fixed in FIXED:
         text = text.replace(f"<{ID_BASE}x{copy}/{fixed[len(ID_BASE) :]}", "<" + fixed)
-    return text.replace("<" + GRAPH_BASE, f"<{GRAPH_BASE}x{copy}/")
+    return text
 
 
-def scaled_chunks(real: Store, scale: int, seed: int = SEED):
-    """Yield the N-Quads text of the graph grown `scale` times, in chunks (no inferences)."""
+def _inferred(ontology: list[ox.Quad], text: str) -> str:
+    """The N-Quads of what the project's rules infer from `text` (beside the ontology)."""
+    piece = Store()
+    piece._store.extend(ontology)
+    piece._store.load(text.encode("utf-8"), format=NQUADS)
+    inference.infer(piece)
+    return _nquads(piece.quads(str(inference.INFERRED_GRAPH)))
+
+
+def scaled_chunks(real: Store, scale: int, seed: int = SEED, with_inferences: bool = False):
+    """Yield the N-Quads text of the graph grown `scale` times: the shared quads, then one chunk
+    per copy. With `with_inferences`, each chunk also holds what the rules infer from it: every
+    rule reads one quad (and the ontology), so inferring chunk by chunk gives the whole graph's
+    inferences; the plain quads' inferences are computed once and moved like the quads."""
     rng = random.Random(seed)
     base_quads = sorted(
         (q for q in real._store if q.graph_name.value not in DROP), key=lambda q: str(q)
     )
-    yield _nquads([q for q in base_quads if q.graph_name.value in KEEP_ONCE])
+    ontology = [q for q in base_quads if q.graph_name.value == str(build.ONTOLOGY_GRAPH)]
+    shared = _nquads([q for q in base_quads if q.graph_name.value in KEEP_ONCE])
+    yield shared + (_inferred(ontology, shared) if with_inferences else "")
     data = [q for q in base_quads if q.graph_name.value not in KEEP_ONCE]
     plain = _nquads([q for q in data if _text_safe(q)])
+    plain_inferred = _inferred(ontology, plain) if with_inferences else ""
     special = [q for q in data if not _text_safe(q)]
     for copy in range(scale):
-        yield _move_text(plain, copy)
         moved = []
         for quad in special:
             target_copy = copy
@@ -132,7 +155,14 @@ def scaled_chunks(real: Store, scale: int, seed: int = SEED):
                     _moved(quad.graph_name, copy, GRAPH_BASE),
                 )
             )
-        yield _nquads(moved)
+        special_text = _nquads(moved)
+        chunk = _move_text(plain, copy) + special_text
+        if with_inferences:
+            inferred = _move_ids(plain_inferred, copy)
+            known = set(inferred.splitlines())
+            more = [q for q in _inferred(ontology, special_text).splitlines() if q not in known]
+            chunk += inferred + "".join(line + "\n" for line in more)
+        yield chunk
 
 
 def scaled_quads(real: Store, scale: int, seed: int = SEED):
@@ -143,7 +173,8 @@ def scaled_quads(real: Store, scale: int, seed: int = SEED):
 
 
 def generate(scale: int, seed: int = SEED, real: Store | None = None) -> Store:
-    """An in-memory store holding the graph grown `scale` times, with inferences materialised."""
+    """An in-memory store holding the graph grown `scale` times, with inferences materialised
+    over the whole graph at once (the reference `write` is tested against)."""
     real = real or real_graph()
     store = Store()
     for chunk in scaled_chunks(real, scale, seed):
@@ -153,36 +184,20 @@ def generate(scale: int, seed: int = SEED, real: Store | None = None) -> Store:
     return store
 
 
-def _per_copy(chunks):
-    """The shared quads, then each copy's text whole (scaled_chunks gives a copy in two parts)."""
-    chunks = iter(chunks)
-    yield next(chunks)
-    for plain in chunks:
-        yield plain + next(chunks, "")
-
-
 def write(scale: int, target: Path, seed: int = SEED, real: Store | None = None) -> Path:
-    """Write the scaled graph, with its inferences, as N-Quads to `target` (gzip-compressed when
-    its name ends in .gz); returns the path.
-
-    Streams: each copy is inferred on its own, beside the ontology, and written out, so memory
-    stays that of one copy whatever the scale. That gives the same quads as inferring over the
-    whole graph because every rule looks at one quad (and the ontology) at a time, and no quad
-    is written twice (a copy's quads, asserted or inferred, have that copy's subjects).
-    """
+    """Write the scaled graph, with its inferences, as N-Quads to `target` (gzip-compressed,
+    at the fastest level, when its name ends in .gz); returns the path. Streams copy by copy,
+    so memory stays that of one copy whatever the scale; no quad is written twice (a copy's
+    quads have that copy's subjects, and its two sets of inferences are merged)."""
     target.parent.mkdir(parents=True, exist_ok=True)
     real = real or real_graph()
-    ontology = list(real.quads(str(build.ONTOLOGY_GRAPH)))
     partial = target.with_name(target.name + ".partial")
-    opener = gzip.open if target.name.endswith(".gz") else open
-    with opener(partial, "wb") as out:
-        for copy in _per_copy(scaled_chunks(real, scale, seed)):
-            data = copy.encode("utf-8")
-            out.write(data)
-            piece = Store()
-            piece._store.extend(ontology)
-            piece._store.load(data, format=NQUADS)
-            inference.infer(piece)
-            out.write(_nquads(piece.quads(str(inference.INFERRED_GRAPH))).encode("utf-8"))
+    if target.name.endswith(".gz"):
+        out = gzip.open(partial, "wb", compresslevel=1)
+    else:
+        out = open(partial, "wb")  # noqa: SIM115 - closed below
+    with out:
+        for chunk in scaled_chunks(real, scale, seed, with_inferences=True):
+            out.write(chunk.encode("utf-8"))
     partial.rename(target)
     return target

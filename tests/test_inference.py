@@ -22,6 +22,7 @@ def store(tmp_path) -> Store:
         <{ID}decision/BC-16/21> <{TG}recalls> <{ID}decision/BC-15/20> .
         <{ID}basel/article/4> a <{TG}Article> .
         <{ID}minamata/article/11/paragraph/3> <{TG}partOf> <{ID}minamata/article/11> .
+        <{ID}decision/BC-16/21> <{TG}jointWith> <{ID}decision/RC-11/8> .
         """
     )
     store = Store()
@@ -62,6 +63,11 @@ def test_part_of_and_has_part_are_stated_both_ways(store):
     assert inferred(store, article, TG + "hasPart", paragraph)
     assert inferred(store, paragraph, ELI + "is_part_of", article)
     assert inferred(store, article, ELI + "has_part", paragraph)
+
+
+def test_joint_decisions_are_joint_both_ways(store):
+    basel, rotterdam = ID + "decision/BC-16/21", ID + "decision/RC-11/8"
+    assert inferred(store, rotterdam, TG + "jointWith", basel)
 
 
 def test_inference_is_recomputed_not_accumulated(store):
