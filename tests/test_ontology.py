@@ -67,6 +67,14 @@ def test_html_documentation_lists_every_term():
     page = ontology_doc.render_html(GRAPH)
     for term in TERMS:
         assert f'id="{str(term).rsplit("#", 1)[-1]}"' in page
+    assert 'href="#Provision"' in page  # our terms link within the page
+
+
+def test_the_documentation_model_follows_the_link_function():
+    doc = ontology_doc.document(GRAPH, href=lambda iri: "/x/" + iri.rsplit("#", 1)[-1])
+    article = next(t for t in doc.groups["Classes"] if t.anchor == "Article")
+    relations = dict(article.relations)
+    assert ontology_doc.Link("tg:Provision", "/x/Provision") in relations["Sub-class of"]
 
 
 def test_committed_html_documentation_is_current():

@@ -83,6 +83,9 @@ def test_the_ontology_as_rdf_and_as_documentation(http):
     assert 'id="Article"' in page.text
     assert "eli:LegalResourceSubdivision" in page.text or "tg:Provision" in page.text
     assert "A numbered article" in page.text
+    # The same documentation as ontology/treatygraph.html, with links into the service.
+    assert 'href="/ontology#Provision"' in page.text
+    assert 'href="http://data.europa.eu/eli/ontology#LegalResourceSubdivision"' in page.text
 
 
 @pytest.mark.parametrize(

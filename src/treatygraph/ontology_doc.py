@@ -1,117 +1,129 @@
-"""Render the ontology as one HTML documentation page: classes, then properties, each with its
-label, definition, alignments (sub-class / sub-property / inverse), domain and range.
+"""The ontology's documentation: classes, then properties, each with its label, definition,
+alignments (sub-class / sub-property / inverse), domain, range and kind.
 
-`treatygraph build` writes it to ontology/treatygraph.html; the service serves the same page at the
-ontology's IRI for browsers.
+One model (`document`) and one set of templates serve both places the documentation appears:
+`treatygraph build` writes the standalone page ontology/treatygraph.html (links to other terms
+are anchors, to other vocabularies their IRIs), and the service shows the same sections inside
+its site at the ontology's IRI (links go to the service's own pages). Only the link function
+differs.
 """
 
 from __future__ import annotations
 
-from html import escape
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 
+import jinja2
 from rdflib import Graph, URIRef
-from rdflib.namespace import OWL, RDF, RDFS, SKOS
+from rdflib.namespace import DCTERMS, OWL, RDF, RDFS, SKOS
 
 from treatygraph.namespaces import ONTOLOGY_IRI, PREFIXES, TG
 from treatygraph.sources import REPO_ROOT
 
 ONTOLOGY_FILE = REPO_ROOT / "ontology" / "treatygraph.ttl"
 HTML_FILE = REPO_ROOT / "ontology" / "treatygraph.html"
-PROPERTY_KINDS = (OWL.ObjectProperty, OWL.DatatypeProperty)
+TEMPLATES = Path(__file__).resolve().parent / "templates"
+KINDS = (
+    (OWL.Class, "Classes"),
+    (OWL.ObjectProperty, "Object properties"),
+    (OWL.DatatypeProperty, "Datatype properties"),
+)
+RELATIONS = (
+    ("Sub-class of", RDFS.subClassOf),
+    ("Sub-property of", RDFS.subPropertyOf),
+    ("Inverse of", OWL.inverseOf),
+    ("Domain", RDFS.domain),
+    ("Range", RDFS.range),
+)
 
-STYLE = """
-body { font-family: system-ui, sans-serif; max-width: 60rem; margin: 2rem auto; padding: 0 1rem;
-       line-height: 1.5; color: #1d232a; }
-h1 { margin-bottom: 0; } .meta { color: #555; }
-section.term { border-top: 1px solid #ddd; padding: .5rem 0; }
-code { background: #f3f4f6; padding: 0 .25rem; border-radius: 3px; }
-dl { display: grid; grid-template-columns: 10rem 1fr; gap: .25rem 1rem; margin: .5rem 0; }
-dt { color: #555; } dd { margin: 0; }
-nav a { margin-right: .5rem; }
-"""
+
+@dataclass(frozen=True)
+class Link:
+    text: str  # a CURIE such as tg:Article or eli:cites
+    href: str
 
 
-def curie(term: URIRef) -> str:
+@dataclass
+class TermDoc:
+    iri: str
+    anchor: str  # the local name, e.g. Article
+    curie: str
+    label: str
+    definition: str
+    relations: list[tuple[str, list[Link]]] = field(default_factory=list)
+
+
+@dataclass
+class OntologyDoc:
+    iri: str
+    title: str
+    description: str
+    meta: list[tuple[str, str]]
+    groups: dict[str, list[TermDoc]]
+
+
+def curie(term: str) -> str:
     """`tg:Article`, `eli:cites`... for the vocabularies we know, else the full IRI."""
     for prefix, namespace in PREFIXES.items():
-        if str(term).startswith(str(namespace)):
-            return f"{prefix}:{str(term)[len(str(namespace)) :]}"
-    return str(term)
+        if term.startswith(str(namespace)):
+            return f"{prefix}:{term[len(str(namespace)) :]}"
+    return term
 
 
-def _link(term) -> str:
-    if not isinstance(term, URIRef):
-        return escape(str(term))
-    if str(term).startswith(str(TG)):
-        return f'<a href="#{escape(curie(term)[3:])}"><code>{escape(curie(term))}</code></a>'
-    return f'<a href="{escape(str(term))}"><code>{escape(curie(term))}</code></a>'
+def anchor_href(iri: str) -> str:
+    """Links of the standalone page: our terms are anchors on the page, others their IRIs."""
+    return "#" + iri[len(str(TG)) :] if iri.startswith(str(TG)) else iri
 
 
-def _links(graph: Graph, term: URIRef, predicate: URIRef) -> str:
-    return ", ".join(_link(o) for o in sorted(graph.objects(term, predicate)))
+def document(graph: Graph, href: Callable[[str], str] = anchor_href) -> OntologyDoc:
+    """The documentation model of the ontology in `graph`; `href` makes each link's target."""
+    ontology = URIRef(ONTOLOGY_IRI)
 
+    def links(term: URIRef, predicate: URIRef) -> list[Link]:
+        found = sorted(str(o) for o in graph.objects(term, predicate) if isinstance(o, URIRef))
+        return [Link(curie(o), href(o)) for o in found]
 
-def _term_section(graph: Graph, term: URIRef) -> str:
-    local = curie(term)[3:]
-    label = graph.value(term, RDFS.label)
-    rows = [("IRI", f"<code>{escape(str(term))}</code>")]
-    rows.append(("Definition", escape(str(graph.value(term, SKOS.definition) or ""))))
-    for title, predicate in (
-        ("Sub-class of", RDFS.subClassOf),
-        ("Sub-property of", RDFS.subPropertyOf),
-        ("Inverse of", OWL.inverseOf),
-        ("Domain", RDFS.domain),
-        ("Range", RDFS.range),
-    ):
-        value = _links(graph, term, predicate)
-        if value:
-            rows.append((title, value))
-    kinds = [curie(k) for k in graph.objects(term, RDF.type) if k != OWL.Class]
-    if kinds:
-        rows.append(("Kind", ", ".join(f"<code>{escape(k)}</code>" for k in sorted(kinds))))
-    body = "".join(f"<dt>{t}</dt><dd>{v}</dd>" for t, v in rows)
-    return (
-        f'<section class="term" id="{escape(local)}"><h3>{escape(str(label))} '
-        f"<code>{escape(curie(term))}</code></h3><dl>{body}</dl></section>"
+    groups: dict[str, list[TermDoc]] = {}
+    for kind, heading in KINDS:
+        terms = sorted(str(t) for t in graph.subjects(RDF.type, kind) if str(t).startswith(str(TG)))
+        groups[heading] = []
+        for iri in terms:
+            term = URIRef(iri)
+            relations = [(title, links(term, p)) for title, p in RELATIONS]
+            others = sorted(str(k) for k in graph.objects(term, RDF.type) if k != kind)
+            relations.append(("Kind", [Link(curie(k), href(k)) for k in others]))
+            groups[heading].append(
+                TermDoc(
+                    iri=iri,
+                    anchor=iri[len(str(TG)) :],
+                    curie=curie(iri),
+                    label=str(graph.value(term, RDFS.label) or ""),
+                    definition=str(graph.value(term, SKOS.definition) or ""),
+                    relations=[(title, found) for title, found in relations if found],
+                )
+            )
+    meta = [
+        ("Version", graph.value(ontology, OWL.versionInfo)),
+        ("Licence", graph.value(ontology, DCTERMS.license)),
+        ("Creator", graph.value(ontology, DCTERMS.creator)),
+        ("Namespace", str(TG)),
+    ]
+    return OntologyDoc(
+        iri=ONTOLOGY_IRI,
+        title=str(graph.value(ontology, RDFS.label) or graph.value(ontology, DCTERMS.title)),
+        description=str(graph.value(ontology, DCTERMS.description) or ""),
+        meta=[(name, str(value)) for name, value in meta if value is not None],
+        groups=groups,
     )
 
 
 def render_html(graph: Graph) -> str:
-    """The whole documentation page for the ontology in `graph`."""
-    ontology = URIRef(ONTOLOGY_IRI)
-    classes = sorted(t for t in graph.subjects(RDF.type, OWL.Class) if str(t).startswith(str(TG)))
-    properties = sorted(
-        {t for kind in PROPERTY_KINDS for t in graph.subjects(RDF.type, kind)},
-        key=lambda t: curie(t),
+    """The standalone documentation page (no site around it)."""
+    environment = jinja2.Environment(
+        loader=jinja2.FileSystemLoader(TEMPLATES), autoescape=True, keep_trailing_newline=True
     )
-    title = escape(str(graph.value(ontology, RDFS.label)))
-    meta = [
-        ("Version", graph.value(ontology, OWL.versionInfo)),
-        ("Licence", graph.value(ontology, URIRef("http://purl.org/dc/terms/license"))),
-        ("Creator", graph.value(ontology, URIRef("http://purl.org/dc/terms/creator"))),
-        ("Namespace", str(TG)),
-    ]
-    meta_html = " · ".join(f"{k}: {escape(str(v))}" for k, v in meta if v is not None)
-    description = escape(str(graph.value(ontology, URIRef("http://purl.org/dc/terms/description"))))
-    index = " ".join(f'<a href="#{escape(curie(t)[3:])}">{escape(curie(t))}</a>' for t in classes)
-    return "\n".join(
-        [
-            "<!doctype html>",
-            '<html lang="en"><head><meta charset="utf-8">',
-            f"<title>{title}</title><style>{STYLE}</style></head><body>",
-            f"<h1>{title}</h1>",
-            f'<p class="meta">{meta_html}</p>',
-            f"<p>{description}</p>",
-            f"<nav><strong>Classes:</strong> {index}</nav>",
-            f"<h2>Classes ({len(classes)})</h2>",
-            *(_term_section(graph, t) for t in classes),
-            f"<h2>Properties ({len(properties)})</h2>",
-            *(_term_section(graph, t) for t in properties),
-            "</body></html>",
-            "",
-        ]
-    )
+    return environment.get_template("ontology_standalone.html").render(doc=document(graph))
 
 
 def write_html(source: Path = ONTOLOGY_FILE, target: Path = HTML_FILE) -> Path:

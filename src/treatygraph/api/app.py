@@ -53,6 +53,7 @@ class Service:
         # Answers of the named queries behind the JSON API and pages, until the next write.
         self._answers: OrderedDict[str, tuple[int, list[dict]]] = OrderedDict()
         self._graphs: tuple[int, set[str]] | None = None
+        self.ontology_doc: tuple[int, object] | None = None  # (generation, OntologyDoc)
         # The catalogue answers unfiltered lists and search while it matches the store: it was
         # made with the store (build) or remade after the last write (generation).
         self.catalogue = catalogue.Catalogue(catalogue.path_for(settings.store_path))

@@ -9,13 +9,15 @@ from __future__ import annotations
 import re
 from collections import OrderedDict
 
+import rdflib
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from treatygraph import queries
+from treatygraph import ontology_doc, queries
 from treatygraph.api import api
-from treatygraph.api.app import TG, Service, service
+from treatygraph.api.app import Service, service
 from treatygraph.api.errors import ServiceError
+from treatygraph.api.worker import Job
 from treatygraph.build import ONTOLOGY_GRAPH
 
 router = APIRouter(include_in_schema=False)
@@ -37,9 +39,8 @@ def cell(svc: Service, term, label: str | None = None) -> dict:
     if term is None:
         return {"text": ""}
     if term.type == "uri":
-        text = label or (
-            svc.short_id(term.value) if term.value.startswith(svc.base) else _curie(term.value)
-        )
+        local = term.value.startswith(svc.base)
+        text = label or (svc.short_id(term.value) if local else ontology_doc.curie(term.value))
         return {"text": text, "href": svc.local(term.value)}
     return {"text": term.value}
 
@@ -266,100 +267,18 @@ async def _gather(svc: Service, iri: str):
     )
 
 
-ONTOLOGY_TERMS = """PREFIX owl: <http://www.w3.org/2002/07/owl#>
-PREFIX rdfs: <http://www.w3.org/2000/01/rdf-schema#>
-PREFIX skos: <http://www.w3.org/2004/02/skos/core#>
-SELECT ?term ?kind ?label ?definition ?super ?domain ?range ?inverse WHERE {
-  GRAPH <{graph}> {
-    ?term a ?kind .
-    FILTER(?kind IN (owl:Class, owl:ObjectProperty, owl:DatatypeProperty))
-    OPTIONAL { ?term rdfs:label ?label }
-    OPTIONAL { ?term skos:definition ?definition }
-    OPTIONAL { ?term rdfs:subClassOf|rdfs:subPropertyOf ?super }
-    OPTIONAL { ?term rdfs:domain ?domain }
-    OPTIONAL { ?term rdfs:range ?range }
-    OPTIONAL { ?term owl:inverseOf ?inverse }
-  }
-}"""
-ONTOLOGY_META = """PREFIX dcterms: <http://purl.org/dc/terms/>
-PREFIX owl: <http://www.w3.org/2002/07/owl#>
-SELECT ?title ?description ?version WHERE { GRAPH <{graph}> {
-  ?o a owl:Ontology . OPTIONAL { ?o dcterms:title ?title }
-  OPTIONAL { ?o dcterms:description ?description }
-  OPTIONAL { ?o owl:versionInfo ?version } } }"""
-KINDS = {
-    "http://www.w3.org/2002/07/owl#Class": "Classes",
-    "http://www.w3.org/2002/07/owl#ObjectProperty": "Object properties",
-    "http://www.w3.org/2002/07/owl#DatatypeProperty": "Datatype properties",
-}
-
-
 async def ontology_page(request: Request, svc: Service, headers: dict) -> Response:
-    import asyncio
-
-    graph = str(ONTOLOGY_GRAPH)
-    rows, meta = await asyncio.gather(
-        svc.rows(ONTOLOGY_TERMS.replace("{graph}", graph)),
-        svc.rows(ONTOLOGY_META.replace("{graph}", graph)),
-    )
-    terms: OrderedDict[str, dict] = OrderedDict()
-    for row in sorted(rows, key=lambda r: r["term"].value):
-        iri = row["term"].value
-        if not iri.startswith(TG):
-            continue
-        term = terms.setdefault(
-            iri,
-            {
-                "iri": iri,
-                "anchor": iri[len(TG) :],
-                "kind": KINDS[row["kind"].value],
-                "label": api.val(row, "label"),
-                "definition": api.val(row, "definition"),
-                "super": [],
-                "domain": [],
-                "range": [],
-                "inverse": [],
-            },
-        )
-        for key in ("super", "domain", "range", "inverse"):
-            value = row.get(key)
-            if value is not None and value.type == "uri":
-                entry = {"text": _curie(value.value), "href": svc.local(value.value)}
-                if entry not in term[key]:
-                    term[key].append(entry)
-    groups = OrderedDict((kind, []) for kind in KINDS.values())
-    for term in terms.values():
-        groups[term["kind"]].append(term)
-    info = meta[0] if meta else {}
+    """The ontology's documentation, made by `ontology_doc` from the ontology graph as stored,
+    with links into this service (remembered until the next write)."""
+    generation = svc.executor.generation
+    if svc.ontology_doc is None or svc.ontology_doc[0] != generation:
+        outcome = await svc.run(Job("dump", graph=str(ONTOLOGY_GRAPH), media_type="text/turtle"))
+        graph = rdflib.Graph().parse(data=outcome.body, format="turtle")
+        svc.ontology_doc = (generation, ontology_doc.document(graph, href=svc.local))
     return render(
         request,
         "ontology.html",
         headers=headers,
-        title=api.val(info, "title") or "treatygraph ontology",
-        description=api.val(info, "description"),
-        version=api.val(info, "version"),
-        groups=groups,
-        iri=svc.ontology_iri,
+        title=svc.ontology_doc[1].title,
+        doc=svc.ontology_doc[1],
     )
-
-
-CURIES = {
-    TG: "tg:",
-    "http://data.europa.eu/eli/ontology#": "eli:",
-    "https://schema.org/": "schema:",
-    "http://purl.org/dc/terms/": "dcterms:",
-    "http://www.w3.org/2004/02/skos/core#": "skos:",
-    "http://www.w3.org/ns/prov#": "prov:",
-    "http://xmlns.com/foaf/0.1/": "foaf:",
-    "http://www.w3.org/2001/XMLSchema#": "xsd:",
-    "http://www.w3.org/2002/07/owl#": "owl:",
-    "http://www.w3.org/2000/01/rdf-schema#": "rdfs:",
-    "http://www.w3.org/1999/02/22-rdf-syntax-ns#": "rdf:",
-}
-
-
-def _curie(iri: str) -> str:
-    for namespace, prefix in CURIES.items():
-        if iri.startswith(namespace):
-            return prefix + iri[len(namespace) :]
-    return iri
