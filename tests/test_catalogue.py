@@ -106,3 +106,13 @@ def test_after_a_write_lists_and_search_show_it_then_the_catalogue_is_remade(wri
         assert remade.page(text, 1, 0).total == before + 1
         again = client.get("/api/search", params={"q": "quokka"}).json()["items"]
         assert [hit["iri"] for hit in again] == [decision]
+
+
+def test_without_a_trigram_index_the_lists_are_kept_and_search_asks_the_store(
+    graph, tmp_path, monkeypatch
+):
+    monkeypatch.setattr(catalogue, "_has_trigram_index", lambda db: False)
+    lists_only = catalogue.Catalogue(catalogue.make(graph, tmp_path / catalogue.FILE_NAME))
+    assert lists_only.search("mercury", 5) is None
+    text = NAMED["api-conventions"].bind({})
+    assert lists_only.page(text, 10, 0).total == 4

@@ -42,10 +42,14 @@ SCHEMA = """
 CREATE TABLE answers (query TEXT PRIMARY KEY, name TEXT NOT NULL, total INTEGER NOT NULL);
 CREATE TABLE rows (query TEXT NOT NULL, position INTEGER NOT NULL, row TEXT NOT NULL,
                    PRIMARY KEY (query, position)) WITHOUT ROWID;
-CREATE VIRTUAL TABLE search USING fts5(
-    folded, resource UNINDEXED, matched UNINDEXED, tokenize = 'trigram');
 CREATE TABLE labels (resource TEXT PRIMARY KEY, label TEXT) WITHOUT ROWID;
 CREATE TABLE types (resource TEXT PRIMARY KEY, type TEXT) WITHOUT ROWID;
+"""
+# The search index needs SQLite's FTS5 with the trigram tokenizer (SQLite 3.34, 2020); where the
+# Python at hand lacks it, the catalogue keeps the lists only and search asks the store.
+SEARCH_SCHEMA = """
+CREATE VIRTUAL TABLE search USING fts5(
+    folded, resource UNINDEXED, matched UNINDEXED, tokenize = 'trigram');
 """
 # Below three characters the trigram index cannot help; such searches scan the table.
 TRIGRAM = 3
@@ -73,12 +77,23 @@ def make(store: Store, target: Path, named: dict[str, queries.NamedQuery] | None
         db.executescript(SCHEMA)
         for name in LISTS:
             _keep_list(db, store, named[name].bind({}), name)
-        _index_search(db, store, named[SEARCH_INDEX_QUERY].bind({}))
+        if _has_trigram_index(db):
+            db.executescript(SEARCH_SCHEMA)
+            _index_search(db, store, named[SEARCH_INDEX_QUERY].bind({}))
         db.commit()
     finally:
         db.close()
     os.replace(partial, target)
     return target
+
+
+def _has_trigram_index(db: sqlite3.Connection) -> bool:
+    try:
+        db.execute("CREATE VIRTUAL TABLE temp.probe USING fts5(x, tokenize = 'trigram')")
+        db.execute("DROP TABLE temp.probe")
+        return True
+    except sqlite3.OperationalError:
+        return False
 
 
 def _keep_list(db: sqlite3.Connection, store: Store, sparql: str, name: str) -> None:
@@ -170,9 +185,10 @@ class Catalogue:
             db.close()
         return Page(total=found[0], rows=[_row_terms(r[0]) for r in rows])
 
-    def search(self, text: str, limit: int | None, offset: int = 0) -> Page:
+    def search(self, text: str, limit: int | None, offset: int = 0) -> Page | None:
         """Resources with a searchable value containing `text` (ignoring case): the answer of
-        `api-search.rq` (exact matches first, then shorter labels, then labels in order)."""
+        `api-search.rq` (exact matches first, then shorter labels, then labels in order); None
+        when this catalogue has no search index."""
         folded = text.lower()
         if len(folded) >= TRIGRAM:
             where, argument = "search MATCH ?", '"' + folded.replace('"', '""') + '"'
@@ -190,6 +206,11 @@ class Catalogue:
         count = f"SELECT COUNT(DISTINCT resource) FROM search WHERE {where}"
         db = self._connect()
         try:
+            indexed = db.execute(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'search'"
+            ).fetchone()
+            if indexed is None:
+                return None
             total = db.execute(count, (argument,)).fetchone()[0]
             found = db.execute(sql, (folded, argument, -1 if limit is None else limit, offset))
             rows = [_hit(*row) for row in found.fetchall()]

@@ -164,7 +164,8 @@ async def search_rows(
     kept = svc.current_catalogue()
     if kept is not None:
         page = await asyncio.to_thread(kept.search, text, limit, offset)
-        return page.total, page.rows
+        if page is not None:
+            return page.total, page.rows
     if limit is None:
         rows = await all_of(svc, "api-search", {"text": text})
         return len(rows), rows[offset:]
