@@ -21,6 +21,17 @@ def _ints(text: str) -> list[int]:
     return [int(x) for x in text.split(",") if x.strip()]
 
 
+def merged_scales(results: dict, earlier: dict) -> list[dict]:
+    """This run's scales, plus those of an earlier run it did not measure (labelled)."""
+    measured = {scale["scale"] for scale in results.get("scales", [])}
+    added = [
+        scale | {"from_run": f"{earlier['started']} → {earlier.get('finished', '?')}"}
+        for scale in earlier.get("scales", [])
+        if scale["scale"] not in measured
+    ]
+    return sorted(results.get("scales", []) + added, key=lambda scale: scale["scale"])
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__.splitlines()[0])
     parser.add_argument("--scales", type=_ints, default=[1, 10, 100, 1000])
@@ -30,13 +41,19 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--max-requests", type=int, default=2000, help="requests per cell")
     parser.add_argument("--request-timeout", type=float, default=30.0)
     parser.add_argument("--probe-timeout", type=float, default=30.0)
-    parser.add_argument("--load-timeout", type=float, default=900.0)
+    parser.add_argument("--load-timeout", type=float, default=2700.0)
     parser.add_argument("--generate-timeout", type=float, default=1800.0)
     parser.add_argument("--validate-timeout", type=float, default=900.0)
     parser.add_argument("--memory-limit-gb", type=float, default=16.0)
     parser.add_argument("--no-validate", action="store_true", help="skip timing the validation")
     parser.add_argument(
         "--validation-from", type=Path, help="take the validation time from an earlier results JSON"
+    )
+    parser.add_argument(
+        "--scales-from",
+        type=Path,
+        help="add the scales of an earlier results JSON that this run does not measure (each "
+        "is labelled with the time of its run), e.g. a 1000x run made on its own",
     )
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results")
     parser.add_argument("--name", default="latest", help="file name stem of the results")
@@ -64,6 +81,8 @@ def main(argv: list[str] | None = None) -> int:
     # A terminated run still stops the servers it started (the runner's `finally` blocks).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     results = runner.run(options, lambda partial: report.write(partial, args.out, args.name))
+    if args.scales_from:
+        results["scales"] = merged_scales(results, json.loads(args.scales_from.read_text()))
     if args.validation_from:
         earlier = json.loads(args.validation_from.read_text())
         if earlier.get("validation"):

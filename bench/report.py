@@ -171,6 +171,8 @@ def markdown(results: dict) -> str:
 def _scale_section(scale: dict, clients: list[int]) -> list[str]:
     s = scale["scale"]
     lines = [f"## {s}x", ""]
+    if scale.get("from_run"):
+        lines += [f"Measured in another run of the same command ({scale['from_run']}).", ""]
     if scale.get("status"):
         return lines + [scale["status"], ""]
     data = scale.get("data", {})

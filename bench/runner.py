@@ -41,7 +41,7 @@ class Options:
     max_requests: int = 2000
     request_timeout: float = 30.0
     probe_timeout: float = 30.0
-    load_timeout: float = 900.0
+    load_timeout: float = 2700.0
     generate_timeout: float = 1800.0
     validate_timeout: float = 900.0
     memory_limit: int = 16 * 1024**3
@@ -53,6 +53,8 @@ class Options:
     # N-Quads bytes of one copy, and each system's load seconds per quad, from smaller scales.
     bytes_per_copy: int = 0
     load_rates: dict[str, float] = field(default_factory=dict)
+    # Each system's peak resident bytes per quad at a smaller scale (to skip what cannot fit).
+    memory_rates: dict[str, float] = field(default_factory=dict)
 
 
 # A system that times out this often in the one-by-one check is given up at that scale.
@@ -359,6 +361,13 @@ def run_scale(scale: int, options: Options) -> dict:
                 log(f"  {name}: {entry['status']}")
                 continue
             try:
+                memory = options.memory_rates.get(name, 0.0) * data["quads"]
+                if memory > options.memory_limit:
+                    raise NotRun(
+                        f"it would need about {memory / 2**30:.0f} GiB of memory at the rate "
+                        f"measured at a smaller scale, over the bound of "
+                        f"{options.memory_limit / 2**30:.0f} GiB"
+                    )
                 rate = options.load_rates.get(name)
                 if rate and rate * data["quads"] > options.load_timeout:
                     raise NotRun(
@@ -453,6 +462,8 @@ def run_scale(scale: int, options: Options) -> dict:
             system.stop()
             entry = result["systems"][system.name]
             entry["peak_rss_bytes"] = system.figures.peak_rss_bytes
+            if system.figures.peak_rss_bytes and data["quads"]:
+                options.memory_rates[system.name] = system.figures.peak_rss_bytes / data["quads"]
     return result
 
 
