@@ -74,6 +74,11 @@ def make(store: Store, target: Path, named: dict[str, queries.NamedQuery] | None
     partial.unlink(missing_ok=True)
     db = sqlite3.connect(partial)
     try:
+        # Written whole, then renamed into place: no journal is needed, and a failed make is
+        # simply discarded.
+        db.executescript(
+            "PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF; PRAGMA cache_size = -200000;"
+        )
         db.executescript(SCHEMA)
         for name in LISTS:
             _keep_list(db, store, named[name].bind({}), name)
@@ -111,28 +116,37 @@ def _keep_list(db: sqlite3.Connection, store: Store, sparql: str, name: str) -> 
 
 
 def _index_search(db: sqlite3.Connection, store: Store, sparql: str) -> None:
-    matches: list[tuple[str, str, str]] = []
-    for row in store.solutions(sparql):
-        resource = row["resource"].value
-        if "matched" in row:
-            text = row["matched"].value
-            matches.append((text.lower(), resource, text))
-        if "label" in row:
-            db.execute(
-                "INSERT INTO labels VALUES (?, ?) ON CONFLICT(resource) "
-                "DO UPDATE SET label = min(label, excluded.label)",
-                (resource, row["label"].value),
-            )
-        if "type" in row:
-            db.execute(
-                "INSERT INTO types VALUES (?, ?) ON CONFLICT(resource) "
-                "DO UPDATE SET type = min(type, excluded.type)",
-                (resource, row["type"].value),
-            )
-        if len(matches) >= 10_000:
-            db.executemany("INSERT INTO search VALUES (?, ?, ?)", matches)
-            matches.clear()
-    db.executemany("INSERT INTO search VALUES (?, ?, ?)", matches)
+    """Index every searchable value; keep one label and one type per resource (the least, so
+    that the catalogue is the same whatever order the store answers in)."""
+    db.executescript(
+        "CREATE TEMP TABLE all_labels (resource TEXT, label TEXT);"
+        "CREATE TEMP TABLE all_types (resource TEXT, type TEXT);"
+    )
+    batches: dict[str, list[tuple]] = {"search": [], "all_labels": [], "all_types": []}
+    sql = {
+        "search": "INSERT INTO search VALUES (?, ?, ?)",
+        "all_labels": "INSERT INTO temp.all_labels VALUES (?, ?)",
+        "all_types": "INSERT INTO temp.all_types VALUES (?, ?)",
+    }
+    # The query's variables, in order: ?resource ?matched ?label ?type.
+    for resource, matched, label, type_ in store.value_rows(sparql):
+        if matched is not None:
+            batches["search"].append((matched.lower(), resource, matched))
+        if label is not None:
+            batches["all_labels"].append((resource, label))
+        if type_ is not None:
+            batches["all_types"].append((resource, type_))
+        for table, batch in batches.items():
+            if len(batch) >= 50_000:
+                db.executemany(sql[table], batch)
+                batch.clear()
+    for table, batch in batches.items():
+        db.executemany(sql[table], batch)
+    db.executescript(
+        "INSERT INTO labels SELECT resource, MIN(label) FROM temp.all_labels GROUP BY resource;"
+        "INSERT INTO types SELECT resource, MIN(type) FROM temp.all_types GROUP BY resource;"
+        "DROP TABLE temp.all_labels; DROP TABLE temp.all_types;"
+    )
 
 
 def _row_json(row: dict[str, Term]) -> str:

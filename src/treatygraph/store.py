@@ -201,6 +201,14 @@ class Store:
         for solution in raw:
             yield {n: Term.of(solution[n]) for n in names if solution[n] is not None}
 
+    def value_rows(self, sparql: str) -> Iterator[tuple[str | None, ...]]:
+        """Like `solutions`, but each row is the plain values of the variables in order (None
+        when unbound): for bulk reads where building a Term per cell would dominate."""
+        raw = self._store.query(sparql, use_default_graph_as_union=True)
+        names = [v.value for v in raw.variables]
+        for solution in raw:
+            yield tuple(None if (t := solution[n]) is None else t.value for n in names)
+
     def quads(self, graph: str | None = None) -> Iterator[ox.Quad]:
         """Every quad, or those of one named graph."""
         name = ox.NamedNode(graph) if graph is not None else None
