@@ -47,6 +47,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--memory-limit-gb", type=float, default=16.0)
     parser.add_argument("--no-validate", action="store_true", help="skip timing the validation")
     parser.add_argument(
+        "--reuse-stores",
+        action="store_true",
+        help="serve a treatygraph store built by an earlier run from the same data file (its "
+        "recorded build time is reported) instead of building it again",
+    )
+    parser.add_argument(
         "--validation-from", type=Path, help="take the validation time from an earlier results JSON"
     )
     parser.add_argument(
@@ -77,6 +83,7 @@ def main(argv: list[str] | None = None) -> int:
         memory_limit=int(args.memory_limit_gb * 1024**3),
         work=args.work,
         validate=not args.no_validate,
+        reuse_stores=args.reuse_stores,
     )
     # A terminated run still stops the servers it started (the runner's `finally` blocks).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))

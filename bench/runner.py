@@ -48,6 +48,7 @@ class Options:
     work: Path = REPO / "bench" / "work"
     seed: int = generate.SEED
     validate: bool = True
+    reuse_stores: bool = False
     # Requests each system timed out on at a smaller scale (not sent again at larger ones).
     too_slow: dict[str, set[str]] = field(default_factory=dict)
     # N-Quads bytes of one copy, and each system's load seconds per quad, from smaller scales.
@@ -55,6 +56,8 @@ class Options:
     load_rates: dict[str, float] = field(default_factory=dict)
     # Each system's peak resident bytes per quad at a smaller scale (to skip what cannot fit).
     memory_rates: dict[str, float] = field(default_factory=dict)
+    # Each system's on-disk store bytes per quad at a smaller scale (to skip what cannot fit).
+    disk_rates: dict[str, float] = field(default_factory=dict)
 
 
 # A system that times out this often in the one-by-one check is given up at that scale.
@@ -353,6 +356,7 @@ def run_scale(scale: int, options: Options) -> dict:
     try:
         for name in options.systems:
             system = SYSTEMS[name](work)
+            system.reuse = options.reuse_stores
             system.memory_limit = options.memory_limit
             entry = result["systems"].setdefault(name, {})
             missing = system.available()
@@ -368,6 +372,13 @@ def run_scale(scale: int, options: Options) -> dict:
                         f"measured at a smaller scale, over the bound of "
                         f"{options.memory_limit / 2**30:.0f} GiB"
                     )
+                disk = options.disk_rates.get(name, 0.0) * data["quads"]
+                free = shutil.disk_usage(work.parent).free
+                if disk > free and not (system.reuse and system.stored_bytes()):
+                    raise NotRun(
+                        f"its store would take about {disk / 1e9:.0f} GB of disk at the rate "
+                        f"measured at a smaller scale, and {free / 1e9:.0f} GB are free"
+                    )
                 rate = options.load_rates.get(name)
                 if rate and rate * data["quads"] > options.load_timeout:
                     raise NotRun(
@@ -377,10 +388,12 @@ def run_scale(scale: int, options: Options) -> dict:
                 log(f"  {name}: loading ...")
                 system.prepare(nquads, options.load_timeout)
                 system.figures.cold_start_seconds = system.start()
-                entry["status"] = "ok"
+                entry["status"] = "; ".join(["ok", *system.figures.notes])
                 entry["idle_rss_bytes"] = system.rss_now()
                 if system.figures.load_seconds:
                     options.load_rates[name] = system.figures.load_seconds / data["quads"]
+                if system.stored_bytes():
+                    options.disk_rates[name] = system.stored_bytes() / data["quads"]
                 log(
                     f"  {name}: load {system.figures.load_seconds:.1f} s, cold start "
                     f"{system.figures.cold_start_seconds:.2f} s, "
