@@ -61,6 +61,11 @@ def main(argv: list[str] | None = None) -> int:
         help="add the scales of an earlier results JSON that this run does not measure (each "
         "is labelled with the time of its run), e.g. a 1000x run made on its own",
     )
+    parser.add_argument(
+        "--report-only",
+        action="store_true",
+        help="measure nothing: rewrite the report from OUT/NAME.json (with --scales-from merged)",
+    )
     parser.add_argument("--out", type=Path, default=REPO / "bench" / "results")
     parser.add_argument("--name", default="latest", help="file name stem of the results")
     parser.add_argument("--work", type=Path, default=REPO / "bench" / "work")
@@ -85,6 +90,13 @@ def main(argv: list[str] | None = None) -> int:
         validate=not args.no_validate,
         reuse_stores=args.reuse_stores,
     )
+    if args.report_only:
+        results = json.loads((args.out / f"{args.name}.json").read_text())
+        if args.scales_from:
+            results["scales"] = merged_scales(results, json.loads(args.scales_from.read_text()))
+        for path in report.write(results, args.out, args.name):
+            print(path)
+        return 0
     # A terminated run still stops the servers it started (the runner's `finally` blocks).
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     results = runner.run(options, lambda partial: report.write(partial, args.out, args.name))
