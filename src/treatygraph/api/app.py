@@ -27,6 +27,7 @@ CACHED_ANSWERS_MAX = 1024  # answers remembered (least recently used go first)
 CACHED_ROWS_MAX = 5000  # larger answers are not remembered
 TG = "https://w3id.org/treatygraph/ontology#"
 CATALOGUE_TIMEOUT = 1800.0  # seconds a worker may take to remake the catalogue
+GRAPHS_TIMEOUT = 120.0  # seconds a worker may take to list the named graphs (once per write)
 log = logging.getLogger(__name__)
 
 
@@ -143,7 +144,10 @@ class Service:
         """The dataset's named graphs (what FROM may name), cached until the next write."""
         generation = self.executor.generation
         if self._graphs is None or self._graphs[0] != generation:
-            outcome = await self.run(Job("graphs"))
+            try:
+                outcome = await self.executor.run(Job("graphs"), timeout=GRAPHS_TIMEOUT)
+            except (QueryTimeout, WorkerFailed) as error:
+                raise ServiceError(503, f"the named graphs could not be listed: {error}") from None
             self._graphs = (generation, set(outcome.value))
         return self._graphs[1]
 
@@ -192,7 +196,8 @@ def create_app(settings: Settings) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI):
         await svc.executor.start()
-        await svc.own_graphs()
+        # The list of named graphs (for FROM) is read when first needed, not here: on a large
+        # store listing them takes longer than a start should (at 1000x, past the query bound).
         if svc.current_catalogue() is None:
             svc.remake_catalogue()
         try:
