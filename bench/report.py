@@ -302,7 +302,7 @@ def _answers(scale: dict) -> list[str]:
         ours = row["systems"].get("treatygraph", {})
         cells = [
             row["label"],
-            _fmt(ours.get("ms")) if ours.get("status") == "ok" else ours.get("status", "–"),
+            _fmt(ours.get("ms")) if ours.get("status") == "ok" else _cell(ours.get("status", "–")),
         ]
         for n in names:
             e = row["systems"].get(n)
