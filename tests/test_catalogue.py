@@ -116,3 +116,11 @@ def test_without_a_trigram_index_the_lists_are_kept_and_search_asks_the_store(
     assert lists_only.search("mercury", 5) is None
     text = NAMED["api-conventions"].bind({})
     assert lists_only.page(text, 10, 0).total == 4
+
+
+def test_a_search_with_a_control_character_is_refused_clearly(server):
+    with server.client() as client:
+        answer = client.get("/api/search", params={"q": "\x00abc"})
+        assert answer.status_code == 422
+        assert "control characters" in answer.text
+        assert client.get("/search", params={"q": "ab\x01c"}).status_code == 422

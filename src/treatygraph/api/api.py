@@ -161,6 +161,9 @@ async def search_rows(
     svc: Service, text: str, limit: int | None, offset: int = 0
 ) -> tuple[int, list[dict]]:
     """The answer of `api-search` for a text: from the catalogue's index when it is current."""
+    if any(ord(character) < 32 for character in text):
+        message = "the search text must not contain control characters"
+        raise ServiceError(422, [{"parameter": "q", "message": message}])
     kept = svc.current_catalogue()
     if kept is not None:
         page = await asyncio.to_thread(kept.search, text, limit, offset)
