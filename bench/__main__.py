@@ -92,14 +92,10 @@ def main(argv: list[str] | None = None) -> int:
     )
     if args.report_only:
         results = json.loads((args.out / f"{args.name}.json").read_text())
-        if args.scales_from:
-            results["scales"] = merged_scales(results, json.loads(args.scales_from.read_text()))
-        for path in report.write(results, args.out, args.name):
-            print(path)
-        return 0
-    # A terminated run still stops the servers it started (the runner's `finally` blocks).
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    results = runner.run(options, lambda partial: report.write(partial, args.out, args.name))
+    else:
+        # A terminated run still stops the servers it started (the runner's `finally` blocks).
+        signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+        results = runner.run(options, lambda partial: report.write(partial, args.out, args.name))
     if args.scales_from:
         results["scales"] = merged_scales(results, json.loads(args.scales_from.read_text()))
     if args.validation_from:

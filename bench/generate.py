@@ -165,13 +165,6 @@ def scaled_chunks(real: Store, scale: int, seed: int = SEED, with_inferences: bo
         yield chunk
 
 
-def scaled_quads(real: Store, scale: int, seed: int = SEED):
-    """Yield the quads of the graph grown `scale` times (inferences not included)."""
-    for chunk in scaled_chunks(real, scale, seed):
-        if chunk:
-            yield from ox.parse(chunk.encode("utf-8"), format=NQUADS)
-
-
 def generate(scale: int, seed: int = SEED, real: Store | None = None) -> Store:
     """An in-memory store holding the graph grown `scale` times, with inferences materialised
     over the whole graph at once (the reference `write` is tested against)."""

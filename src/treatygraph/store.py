@@ -7,8 +7,9 @@ union of all named graphs (each source file is a named graph), unless the caller
 from __future__ import annotations
 
 import io
+import sys
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pyoxigraph as ox
@@ -197,9 +198,7 @@ class Store:
         """The rows of one of the project's own SELECT queries over the union of the graphs,
         streamed and without the row bound (which is for queries that clients send)."""
         raw = self._store.query(sparql, use_default_graph_as_union=True)
-        names = [v.value for v in raw.variables]
-        for solution in raw:
-            yield {n: Term.of(solution[n]) for n in names if solution[n] is not None}
+        return QueryResult(raw, replace(self.limits, max_rows=sys.maxsize)).rows()
 
     def value_rows(self, sparql: str) -> Iterator[tuple[str | None, ...]]:
         """Like `solutions`, but each row is the plain values of the variables in order (None

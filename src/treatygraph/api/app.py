@@ -64,10 +64,10 @@ class Service:
 
     # -- running ----------------------------------------------------------------------------
 
-    async def run(self, job: Job) -> Outcome:
+    async def run(self, job: Job, timeout: float | None = None) -> Outcome:
         """Run a read job; time-outs, worker failures and engine errors become ServiceErrors."""
         try:
-            outcome = await self.executor.run(job)
+            outcome = await self.executor.run(job, timeout)
         except QueryTimeout as error:
             raise ServiceError(503, str(error)) from None
         except WorkerFailed as error:
@@ -144,10 +144,7 @@ class Service:
         """The dataset's named graphs (what FROM may name), cached until the next write."""
         generation = self.executor.generation
         if self._graphs is None or self._graphs[0] != generation:
-            try:
-                outcome = await self.executor.run(Job("graphs"), timeout=GRAPHS_TIMEOUT)
-            except (QueryTimeout, WorkerFailed) as error:
-                raise ServiceError(503, f"the named graphs could not be listed: {error}") from None
+            outcome = await self.run(Job("graphs"), timeout=GRAPHS_TIMEOUT)
             self._graphs = (generation, set(outcome.value))
         return self._graphs[1]
 
