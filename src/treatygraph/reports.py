@@ -2,10 +2,28 @@
 
 from __future__ import annotations
 
+import csv
+import io
 from collections import defaultdict
+from pathlib import Path
 
 from treatygraph import queries
+from treatygraph.sources import REPO_ROOT
 from treatygraph.store import Store
+
+ID = "https://w3id.org/treatygraph/id/"
+TARGETS_PATH = REPO_ROOT / "data" / "coverage" / "targets.csv"
+TARGET_COLUMNS = [
+    "meeting",
+    "pattern",
+    "count",
+    "count_kind",
+    "count_source",
+    "recorded",
+    "searched_not_found",
+    "note",
+]
+COUNT_KINDS = ("official", "floor")
 
 
 def counts(store: Store) -> dict:
@@ -15,14 +33,89 @@ def counts(store: Store) -> dict:
     return {"quads": store.count(), "graphs": len(store.graphs()), "classes": classes}
 
 
-def coverage(store: Store) -> dict:
-    """Per meeting: decisions in the graph and the official count; and the meetings missing.
+def read_targets(path: Path = TARGETS_PATH) -> dict[str, dict]:
+    """The target list: one row per meeting, keyed by the meeting's IRI.
 
-    A meeting is reported missing when its series has a gap in its ordinals (COP-1, COP-3 but no
-    COP-2): the graph knows a series' meetings only from the meetings it holds.
+    `data/coverage/targets.csv` (lines starting with # are comments) gives, for every meeting, the
+    number of decisions it adopted where an official source states it (`count_kind` official, with
+    `count_source`), otherwise the highest decision number seen (`count_kind` floor: a lower bound,
+    not a confirmed count); the symbols recorded in the graph and those searched for and not found.
+    """
+    if not path.is_file():
+        return {}
+    text = "".join(
+        line
+        for line in path.read_text(encoding="utf-8").splitlines(keepends=True)
+        if not line.lstrip().startswith("#")
+    )
+    targets = {}
+    for number, row in enumerate(csv.DictReader(io.StringIO(text)), start=1):
+        missing = [c for c in TARGET_COLUMNS if c not in row]
+        if missing:
+            raise ValueError(f"{path}: row {number}: missing column(s) {', '.join(missing)}")
+        kind = row["count_kind"].strip()
+        if kind not in COUNT_KINDS:
+            raise ValueError(f"{path}: row {number}: count_kind must be official or floor")
+        meeting = ID + row["meeting"].strip()
+        targets[meeting] = {
+            "meeting": meeting,
+            "pattern": row["pattern"].strip(),
+            "count": int(row["count"]),
+            "count_kind": kind,
+            "count_source": row["count_source"].strip(),
+            "recorded": row["recorded"].split(),
+            "searched_not_found": row["searched_not_found"].split(),
+            "note": (row.get("note") or "").strip(),
+        }
+    return targets
+
+
+def _decisions(store: Store) -> list[dict]:
+    """Every decision with its meeting, symbol, number, convention and whether it has a title."""
+    text = """
+        PREFIX tg: <https://w3id.org/treatygraph/ontology#>
+        PREFIX dcterms: <http://purl.org/dc/terms/>
+        SELECT ?decision ?meeting ?symbol ?number ?convention (SAMPLE(?t) AS ?title) WHERE {
+          ?decision a tg:Decision ; tg:adoptedAt ?meeting .
+          OPTIONAL { ?decision tg:symbol ?symbol }
+          OPTIONAL { ?decision tg:decisionNumber ?number }
+          OPTIONAL { ?meeting tg:meetingOf/tg:bodyOf ?convention }
+          OPTIONAL { ?decision dcterms:title ?t }
+        } GROUP BY ?decision ?meeting ?symbol ?number ?convention
+    """
+    rows = []
+    for row in store.query(text).rows():
+        rows.append(
+            {
+                "decision": row["decision"].value,
+                "meeting": row["meeting"].value,
+                "symbol": row["symbol"].value if "symbol" in row else "",
+                "number": int(row["number"].value) if "number" in row else None,
+                "convention": row["convention"].value if "convention" in row else "",
+                "titled": "title" in row,
+            }
+        )
+    return rows
+
+
+def coverage(store: Store, targets_path: Path = TARGETS_PATH) -> dict:
+    """Per meeting: decisions in the graph, against the target count (official, or a floor).
+
+    The official count is the meeting's tg:decisionsAdopted in the graph; the target list
+    (`data/coverage/targets.csv`) repeats it with its source, and gives a floor (the highest
+    decision number seen) for meetings without one. Where the list and the graph disagree, the
+    disagreement is reported under `problems`. A meeting is reported missing when its series has a
+    gap in its ordinals (COP-1, COP-3 but no COP-2): the graph knows a series' meetings only from
+    the meetings it holds.
     """
     result = store.query(queries.get("decision-coverage").bind())
+    targets = read_targets(targets_path)
+    decisions = _decisions(store)
+    by_meeting: dict[str, list[dict]] = defaultdict(list)
+    for d in decisions:
+        by_meeting[d["meeting"]].append(d)
     meetings = []
+    problems = []
     ordinals: dict[tuple[str, bool], set[int]] = defaultdict(set)
     for row in result.rows():
         official = int(row["official"].value) if "official" in row else None
@@ -34,33 +127,89 @@ def coverage(store: Store) -> dict:
         convention = row.get("conventionLabel", row["convention"]).value
         ordinal = int(row["ordinal"].value)
         ordinals[(convention, extraordinary)].add(ordinal)
+        iri = row["meeting"].value
+        here = by_meeting.get(iri, [])
+        symbols = sorted(d["symbol"] for d in here)
+        numbers = [n for n in (d["number"] for d in here) if n is not None]
+        target = targets.get(iri)
+        name = iri.removeprefix(ID)
+        if target is None:
+            problems.append(f"{name}: not in the target list")
+        else:
+            if sorted(target["recorded"]) != symbols:
+                problems.append(
+                    f"{name}: target list records {len(target['recorded'])} symbol(s), "
+                    f"the graph {len(symbols)}"
+                )
+            if target["count_kind"] == "official" and target["count"] != official:
+                problems.append(
+                    f"{name}: target list says {target['count']} adopted, "
+                    f"the graph's tg:decisionsAdopted {official}"
+                )
+            if target["count_kind"] == "floor" and official is not None:
+                problems.append(f"{name}: graph has an official count, target list a floor")
+            if numbers and target["count"] < max(numbers):
+                problems.append(f"{name}: count {target['count']} below number {max(numbers)}")
+            found = set(target["searched_not_found"]) & set(symbols)
+            if found:
+                problems.append(f"{name}: listed as not found but recorded: {sorted(found)}")
+        count = target["count"] if target else official
+        kind = target["count_kind"] if target else ("official" if official is not None else None)
         meetings.append(
             {
-                "meeting": row["meeting"].value,
-                "label": row["label"].value if "label" in row else row["meeting"].value,
+                "meeting": iri,
+                "label": row["label"].value if "label" in row else iri,
                 "convention": convention,
                 "ordinal": ordinal,
                 "extraordinary": extraordinary,
                 "start": row["start"].value if "start" in row else None,
                 "official": official,
                 "in_graph": in_graph,
+                "with_title": sum(1 for d in here if d["titled"]),
+                "count": count,
+                "count_kind": kind,
+                "count_source": target["count_source"] if target else "",
+                "searched_not_found": target["searched_not_found"] if target else [],
                 "complete": official is not None and in_graph >= official,
             }
         )
+    known = {m["meeting"] for m in meetings}
+    problems += [
+        f"{m.removeprefix(ID)}: in the target list but not a meeting in the graph"
+        for m in sorted(set(targets) - known)
+    ]
     missing = [
         f"{convention} {'ExCOP' if extraordinary else 'COP'}-{n}"
         for (convention, extraordinary), seen in sorted(ordinals.items())
         for n in range(1, max(seen) + 1)
         if n not in seen
     ]
+    conventions: dict[str, dict] = {}
+    for m in meetings:
+        c = conventions.setdefault(
+            m["convention"],
+            {"meetings": 0, "decisions": 0, "with_title": 0, "confirmed_counts": 0},
+        )
+        c["meetings"] += 1
+        c["decisions"] += m["in_graph"]
+        c["with_title"] += m["with_title"]
+        c["confirmed_counts"] += m["official"] is not None
     totals = {
         "meetings": len(meetings),
         "decisions_in_graph": sum(m["in_graph"] for m in meetings),
+        "decisions_with_title": sum(m["with_title"] for m in meetings),
         "decisions_official": sum(m["official"] or 0 for m in meetings),
         "meetings_complete": sum(1 for m in meetings if m["complete"]),
         "meetings_without_official_count": sum(1 for m in meetings if m["official"] is None),
+        "searched_not_found": sum(len(m["searched_not_found"]) for m in meetings),
     }
-    return {"meetings": meetings, "missing_meetings": missing, "totals": totals}
+    return {
+        "meetings": meetings,
+        "conventions": conventions,
+        "missing_meetings": missing,
+        "problems": problems,
+        "totals": totals,
+    }
 
 
 def render_counts(report: dict) -> str:
@@ -73,30 +222,49 @@ def render_coverage(report: dict) -> str:
     rows = []
     for m in report["meetings"]:
         series = "ExCOP" if m["extraordinary"] else "COP"
-        official = "?" if m["official"] is None else str(m["official"])
-        status = "complete" if m["complete"] else "partial"
-        if m["official"] is None:
-            status = "unknown"
+        if m["count"] is None:
+            adopted, status = "?", "unknown"
+        elif m["count_kind"] == "official":
+            adopted = str(m["count"])
+            status = "complete" if m["complete"] else "partial"
+        else:
+            adopted, status = f"not confirmed: floor {m['count']}", "unconfirmed"
         rows.append(
             [
                 m["convention"],
                 f"{series}-{m['ordinal']}",
                 m["start"] or "",
                 str(m["in_graph"]),
-                official,
+                str(m["with_title"]),
+                adopted,
                 status,
+                m["count_source"],
             ]
         )
-    out = table(["convention", "meeting", "start", "in graph", "official", "status"], rows)
+    columns = ["convention", "meeting", "start", "recorded", "titled", "adopted", "status"]
+    out = table([*columns, "source of the count"], rows)
+    out += "\n\n" + table(
+        ["convention", "meetings", "decisions recorded", "with official title", "counts confirmed"],
+        [
+            [name, str(c["meetings"]), str(c["decisions"]), str(c["with_title"]),
+             str(c["confirmed_counts"])]
+            for name, c in sorted(report["conventions"].items())
+        ],
+    )  # fmt: skip
     t = report["totals"]
     out += (
         f"\n\n{t['meetings']} meetings; {t['decisions_in_graph']} decisions in the graph "
+        f"({t['decisions_with_title']} with official title) "
         f"against {t['decisions_official']} stated officially for the meetings with a count; "
         f"{t['meetings_complete']} meetings complete; "
-        f"{t['meetings_without_official_count']} meetings without an official count recorded."
+        f"{t['meetings_without_official_count']} meetings without an official count recorded "
+        f"(floor: highest decision number seen, not confirmed); "
+        f"{t['searched_not_found']} symbols searched and not found."
     )
     missing = report["missing_meetings"]
     out += "\nMeetings missing: " + (", ".join(missing) if missing else "none")
+    problems = report.get("problems", [])
+    out += "\nTarget list against the graph: " + ("; ".join(problems) if problems else "agrees")
     return out
 
 
