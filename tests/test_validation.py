@@ -1,6 +1,8 @@
 """`treatygraph validate`: exit codes, and reports that name the resource, the file and the problem.
 
-Exercised through `validation.run` and through the installed console script.
+Exercised through `validation.run` and through the installed console script. The fixture world
+(`tests/fixtures/shapes/valid.ttl`) is self-contained, so it is validated `standalone` (without the
+shipped graph as context; see test_validate_context.py for the default).
 """
 
 from __future__ import annotations
@@ -70,14 +72,20 @@ def unreadable(tmp_path: Path) -> Path:
     return path
 
 
+def run_alone(paths: list[Path], fmt: str) -> tuple[int, str]:
+    """The exit code, and stdout (or, when empty, the line for stderr)."""
+    outcome = run(paths, fmt, standalone=True)
+    return outcome.code, outcome.output or outcome.error
+
+
 def test_a_valid_dataset_passes(valid_copy: Path):
-    code, output = run([valid_copy], "text")
+    code, output = run_alone([valid_copy], "text")
     assert code == 0
     assert "0 violation(s)" in output and "conforms" in output
 
 
 def test_a_broken_dataset_fails_naming_each_problem(broken_copy: Path):
-    code, output = run([broken_copy], "text")
+    code, output = run_alone([broken_copy], "text")
     assert code == 1
     # grouped by resource: each group is headed by the IRI and the file it came from
     for iri in ("decision/BC-16-22", "basel/article/12", "basel/copy/article/4", "basel/article/4"):
@@ -96,13 +104,13 @@ def test_warnings_do_not_fail(valid_copy: Path):
             ' tg:decisionNumber 22 ; rdfs:label "BC-16/22"@en ; tg:convention <basel> ;'
             " tg:adoptedAt <basel/meeting/cop-16> ; dcterms:source <https://example.org/d> .\n"
         )
-    code, output = run([valid_copy], "text")
+    code, output = run_alone([valid_copy], "text")
     assert code == 0
     assert "Warning   dcterms:title" in output and "1 warning(s)" in output
 
 
 def test_an_unreadable_file_gives_exit_2_with_file_line_and_column(unreadable: Path):
-    code, output = run([unreadable], "text")
+    code, output = run_alone([unreadable], "text")
     assert code == 2
     assert output.startswith(f"{unreadable}:3:")
     where, _, message = output.partition(": ")
@@ -110,12 +118,12 @@ def test_an_unreadable_file_gives_exit_2_with_file_line_and_column(unreadable: P
 
 
 def test_a_missing_file_gives_exit_2(tmp_path: Path):
-    code, output = run([tmp_path / "nowhere.ttl"], "text")
+    code, output = run_alone([tmp_path / "nowhere.ttl"], "text")
     assert code == 2 and "no such file" in output
 
 
 def test_json_report_parses_with_documented_keys(broken_copy: Path):
-    code, output = run([broken_copy], "json")
+    code, output = run_alone([broken_copy], "json")
     assert code == 1
     report = json.loads(output)
     assert report["conforms"] is False
@@ -132,7 +140,7 @@ def test_json_report_parses_with_documented_keys(broken_copy: Path):
 
 
 def test_junit_report_parses_with_one_testcase_per_resource(broken_copy: Path):
-    code, output = run([broken_copy], "junit")
+    code, output = run_alone([broken_copy], "junit")
     assert code == 1
     root = ET.fromstring(output)
     cases = {case.get("name"): case for case in root.iter("testcase")}
@@ -150,7 +158,7 @@ def test_junit_report_parses_with_one_testcase_per_resource(broken_copy: Path):
 
 def test_unknown_format_is_refused(valid_copy: Path):
     with pytest.raises(ValueError, match="junit"):
-        run([valid_copy], "yaml")
+        run([valid_copy], "yaml", standalone=True)
 
 
 @pytest.mark.parametrize(
@@ -160,7 +168,7 @@ def test_unknown_format_is_refused(valid_copy: Path):
 def test_console_script(folder: str, fmt: str, expected: int, request: pytest.FixtureRequest):
     path = request.getfixturevalue(folder)
     done = subprocess.run(
-        [str(CLI), "validate", str(path), "--format", fmt],
+        [str(CLI), "validate", "--standalone", str(path), "--format", fmt],
         capture_output=True,
         text=True,
         timeout=120,
@@ -169,7 +177,7 @@ def test_console_script(folder: str, fmt: str, expected: int, request: pytest.Fi
     if fmt == "json":
         assert json.loads(done.stdout)["conforms"] is False
     if expected == 2:
-        assert f"{path}:3:" in done.stdout + done.stderr
+        assert done.stderr.startswith(f"{path}:3:") and done.stderr.count("\n") == 1
 
 
 def test_shapes_the_compiler_does_not_handle_go_to_pyshacl(valid_copy: Path):
