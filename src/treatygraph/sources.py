@@ -9,6 +9,7 @@ carry positions); the dataset is a treatygraph Store.
 from __future__ import annotations
 
 import hashlib
+import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -33,6 +34,9 @@ RDF_SUFFIXES = {
 QUAD_FORMATS = {ox.RdfFormat.TRIG, ox.RdfFormat.N_QUADS}
 PROVENANCE_GRAPH = GRAPH["provenance"]
 REPO_ROOT = Path(__file__).resolve().parents[2]
+# The curated data may be read from another directory than the repository's data/ (a copy, for
+# tests or staging); its files keep the names, and graphs, they have under data/.
+DATA_DIR_ENV = "TREATYGRAPH_DATA_DIR"
 
 _PROV = "http://www.w3.org/ns/prov#"
 _RDF_TYPE = ox.NamedNode("http://www.w3.org/1999/02/22-rdf-syntax-ns#type")
@@ -65,12 +69,24 @@ class Source:
         return RDF_SUFFIXES[self.path.suffix.lower()]
 
 
-def repo_sources(root: Path = REPO_ROOT) -> list[Source]:
-    """The ontology and every data file of the repository, in a stable order."""
-    files = sorted((root / "ontology").glob("*.ttl")) + sorted(
-        p for p in (root / "data").rglob("*") if p.suffix.lower() in RDF_SUFFIXES
-    )
-    return [Source(p, graph_iri_for(p, root)) for p in files]
+def data_dir() -> Path:
+    """Where the curated data is read from: $TREATYGRAPH_DATA_DIR when set, else data/."""
+    configured = os.environ.get(DATA_DIR_ENV)
+    return Path(configured) if configured else REPO_ROOT / "data"
+
+
+def repo_sources(root: Path = REPO_ROOT, data: Path | None = None) -> list[Source]:
+    """The ontology and every data file of the repository, in a stable order.
+
+    `data` is the data directory (default: `data_dir()` for the repository, `root/data` for
+    another root); each of its files is loaded into the graph of its path under data/."""
+    if data is None:
+        data = data_dir() if root == REPO_ROOT else root / "data"
+    ontology = sorted((root / "ontology").glob("*.ttl"))
+    files = sorted(p for p in data.rglob("*") if p.suffix.lower() in RDF_SUFFIXES)
+    return [Source(p, graph_iri_for(p, root)) for p in ontology] + [
+        Source(p, str(GRAPH["data/" + p.relative_to(data).as_posix()])) for p in files
+    ]
 
 
 def user_sources(paths: Iterable[Path]) -> list[Source]:
@@ -95,9 +111,15 @@ def graph_iri_for(path: Path, root: Path = REPO_ROOT) -> str:
 
 
 def display_path(path: Path) -> str:
-    """The path relative to the repository when it is inside it."""
+    """The path relative to the repository when it is inside it (a file of a data directory
+    elsewhere: its path under data/)."""
+    resolved = path.resolve()
     try:
-        return path.resolve().relative_to(REPO_ROOT).as_posix()
+        return resolved.relative_to(REPO_ROOT).as_posix()
+    except ValueError:
+        pass
+    try:
+        return "data/" + resolved.relative_to(data_dir().resolve()).as_posix()
     except ValueError:
         return str(path)
 
