@@ -53,15 +53,27 @@ def test_a_filtered_list_is_not_answered_from_the_catalogue(kept):
     assert kept.page(filtered, 10, 0) is None
 
 
-@pytest.mark.parametrize(
-    "text", ["mercury", "BC-16/21", "ARTICLE 11", "ba", "co", "Côte", 'a"b', "%", "zzzzqq"]
-)
+SEARCHES = [
+    "mercury", "BC-16/21", "ARTICLE 11", "ba", "co", "Côte", 'a"b', "%", "zzzzqq",
+    "mercury waste guidelines", "guidelines MERCURY", "  Basel   COP ", "waste waste",
+    "cooperation minamata BC-16/21", "minamata convention article 11 paragraph 3", "x",
+    "one two three four five six seven eight nine",
+]  # fmt: skip
+
+
+def _plain(rows) -> list[dict[str, str]]:
+    return [{k: v.value for k, v in row.items()} for row in rows]
+
+
+@pytest.mark.parametrize("text", SEARCHES)
 def test_search_finds_what_the_search_query_finds(graph, kept, text):
+    """The catalogue's index and the store (the fallback) give the same answer: the same hits,
+    in the same order, each with the same matched value, field and rank."""
     expected = list(graph.solutions(NAMED["api-search"].bind({"text": text})))
     found = kept.search(text, None)
     assert found.total == len(expected)
-    assert set(_iris(found.rows, "resource")) == set(_iris(expected, "resource"))
-    # Exact matches first, then shorter labels first: the order api-search.rq asks for.
+    assert _plain(found.rows) == _plain(expected)
+    # Best hits first, then shorter labels first: the order api-search.rq asks for.
     keys = [
         (-int(row["rank"].value), len(row["label"].value) if "label" in row else -1)
         for row in found.rows
@@ -69,6 +81,88 @@ def test_search_finds_what_the_search_query_finds(graph, kept, text):
     assert keys == sorted(keys)
     first = kept.search(text, 3, 0).rows
     assert first == found.rows[:3]
+    assert kept.search(text, 5, 2).rows == found.rows[2:7]
+
+
+def _hits(kept, text: str) -> dict[str, dict[str, str]]:
+    return {row["resource"]: row for row in _plain(kept.search(text, None).rows)}
+
+
+def test_search_needs_every_word_not_the_exact_phrase(kept):
+    """The words of "mercury waste guidelines" are in the guidelines' title, not the phrase."""
+    guideline = "https://w3id.org/treatygraph/id/guideline/basel-mercury-wastes"
+    hits = _hits(kept, "mercury waste guidelines")
+    assert guideline in hits
+    assert hits[guideline]["field"] in ("label", "title", "alternative label")
+    folded = hits[guideline]["matched"].lower()
+    assert all(word in folded for word in ("mercury", "waste", "guidelines"))
+    assert guideline in _hits(kept, "guidelines mercury")  # in any order
+    assert all(
+        all(w in " ".join(_plain_values(kept, r)) for w in ("mercury", "waste", "guidelines"))
+        for r in list(hits)[:5]
+    )
+
+
+def _plain_values(kept, resource: str) -> list[str]:
+    import sqlite3
+
+    db = sqlite3.connect(kept.path)
+    try:
+        rows = db.execute("SELECT folded FROM entries WHERE resource = ?", (resource,))
+        return [row[0] for row in rows]
+    finally:
+        db.close()
+
+
+def test_a_word_missing_from_every_field_excludes_the_resource(kept):
+    assert _hits(kept, "mercury zzzzqq") == {}
+
+
+def test_descriptions_are_searched_and_the_hit_says_so(graph, kept):
+    """A text found only in a description is found, and the hit names the field."""
+    query = """SELECT ?r ?d WHERE {
+      <https://w3id.org/treatygraph/id/guideline/basel-mercury-wastes>
+        <http://purl.org/dc/terms/description> ?d
+      BIND(<https://w3id.org/treatygraph/id/guideline/basel-mercury-wastes> AS ?r) }"""
+    row = next(graph.solutions(query))
+    description = row["d"].value
+    hits = _hits(kept, description)
+    hit = hits[row["r"].value]
+    assert (hit["field"], hit["matched"]) == ("description", description)
+    assert list(hits)[0] == row["r"].value  # the whole description: the best hit
+
+
+def test_every_hit_says_which_field_matched(kept):
+    fields = {"symbol", "document symbol", "label", "short name", "title", "preferred label",
+              "alternative label", "description", "comment"}  # fmt: skip
+    for text in ("mercury", "BC-16/21", "Japan"):
+        for hit in _plain(kept.search(text, None).rows):
+            assert hit["field"] in fields
+            assert (
+                all(w in hit["matched"].lower() for w in text.lower().split()) or hit["rank"] == "0"
+            )
+
+
+def test_a_name_outranks_a_description(kept):
+    rows = _plain(kept.search("mercury", None).rows)
+    ranks = [(int(r["rank"]), r["field"]) for r in rows]
+    first_description = next(i for i, (_, f) in enumerate(ranks) if f == "description")
+    assert all(f != "description" for _, f in ranks[:first_description])
+    assert all(rank < 4 for rank, f in ranks if f in ("description", "comment"))
+
+
+def test_a_catalogue_of_an_older_version_leaves_search_to_the_store(tmp_path):
+    import sqlite3
+
+    old = tmp_path / catalogue.FILE_NAME
+    db = sqlite3.connect(old)
+    db.executescript(catalogue.SCHEMA)
+    db.execute(
+        "CREATE VIRTUAL TABLE search USING fts5(folded, resource UNINDEXED, matched UNINDEXED)"
+    )
+    db.commit()
+    db.close()
+    assert catalogue.Catalogue(old).search("mercury", 5) is None
 
 
 def test_search_ranks_the_exact_symbol_first(kept):
@@ -122,5 +216,14 @@ def test_a_search_with_a_control_character_is_refused_clearly(server):
     with server.client() as client:
         answer = client.get("/api/search", params={"q": "\x00abc"})
         assert answer.status_code == 422
-        assert "control characters" in answer.text
+        # The API names the characters ("control characters", or "characters ... this parameter
+        # does not take" where the query parameter's pattern refuses them first).
+        assert "characters" in answer.text
         assert client.get("/search", params={"q": "ab\x01c"}).status_code == 422
+
+
+def test_the_search_page_says_which_field_matched(http):
+    page = http.get("/search", params={"q": "mercury waste guidelines"})
+    assert page.status_code == 200
+    assert "<th>Matched in</th>" in page.text
+    assert "/id/guideline/basel-mercury-wastes" in page.text

@@ -175,17 +175,23 @@ def test_objection_keeps_an_annex_amendment_out_of_force(store: ox.Store) -> Non
 
 
 def test_party_gaps_is_the_difference_of_two_party_lists(store: ox.Store) -> None:
-    """Basel Parties not bound by the Ban Amendment (the defaults) = one list minus the other."""
+    """Basel Parties not bound by the Ban Amendment = one list minus the other; the defaults
+    (Basel against Minamata) likewise."""
     at_date = queries.parse(REPO_ROOT / "queries" / "parties-at-date.rq")
 
     def bound(instrument: str) -> set[str]:
         text = at_date.bind({"instrument": ID + instrument, "date": "2024-01-01"})
         return {row["party"] for row in _run_oxigraph(store, text)}
 
-    rows = _run_oxigraph(store, queries.parse(REPO_ROOT / "queries" / "party-gaps.rq").text)
-    gaps = {row["party"] for row in rows}
+    gaps_query = queries.parse(REPO_ROOT / "queries" / "party-gaps.rq")
+    ban = gaps_query.bind({"other": ID + "basel/amendment/ban", "date": "2024-01-01"})
+    gaps = {row["party"] for row in _run_oxigraph(store, ban)}
     assert gaps == bound("basel") - bound("basel/amendment/ban")
     assert len(gaps) == 191 - 103
+    defaults = gaps_query.bind({"date": "2024-01-01"})
+    assert {row["party"] for row in _run_oxigraph(store, defaults)} == bound("basel") - bound(
+        "minamata"
+    )
 
 
 # -- repeatability -------------------------------------------------------------------------------

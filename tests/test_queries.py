@@ -63,3 +63,34 @@ def test_string_values_are_escaped():
 def test_unknown_query_name():
     with pytest.raises(queries.UnknownQuery):
         queries.get("no-such-query")
+
+
+def test_a_header_declares_each_parameters_kind_and_the_coverage(tmp_path):
+    file = tmp_path / "q.rq"
+    file.write_text(
+        "# name: q\n# title: T\n# description: D\n"
+        "# param: ?c convention  The convention (default: Basel)\n"
+        "# param: ?y year  The year\n"
+        "# coverage: year ?y except ?c\n"
+        "SELECT * WHERE { VALUES ?c { <https://w3id.org/treatygraph/id/basel> }\n"
+        "  VALUES ?y { UNDEF } }"
+    )
+    query = queries.parse(file)
+    assert (query.params["c"].type, query.params["y"].type) == ("convention", "year")
+    assert query.params["c"].default == "https://w3id.org/treatygraph/id/basel"
+    assert query.params["y"].default is None
+    assert query.coverage == "year ?y except ?c"
+
+
+@pytest.mark.parametrize(
+    "line", ["# param: ?c country  A kind that does not exist", "# coverage: sometimes"]
+)
+def test_a_header_line_that_cannot_be_read_is_an_error(tmp_path, line):
+    file = tmp_path / "q.rq"
+    file.write_text(f"# name: q\n{line}\nSELECT * WHERE {{ }}")
+    with pytest.raises(ValueError, match="cannot read"):
+        queries.parse(file)
+
+
+def test_the_apis_own_queries_are_marked_internal():
+    assert ALL["api-search"].internal and not ALL["party-gaps"].internal

@@ -3,6 +3,8 @@
 Each asserts facts confirmed in official sources (see the data files' dcterms:source).
 """
 
+import re
+
 import pytest
 
 from treatygraph import build, queries
@@ -56,9 +58,55 @@ def test_no_cooperation_decisions_are_invented_for_a_year_without_meetings(store
 
 def test_basel_decisions_that_adopted_or_updated_the_mercury_waste_guidelines(store):
     rows = answer(store, "guideline-versions")
-    symbols = [row["symbol"] for row in rows]
+    symbols = [row["symbol"] for row in rows if "symbol" in row]
     assert symbols[:2] == ["BC-10/7", "BC-12/4"]  # oldest first
-    assert all(row["symbol"].startswith("BC-") for row in rows)
+    assert all(symbol.startswith("BC-") for symbol in symbols)
+    dates = [row["date"] for row in rows]
+    assert dates == sorted(dates)
+
+
+def _versions(store: Store, guideline: str | None = None) -> set[str]:
+    tg = "https://w3id.org/treatygraph/ontology#"
+    of = f"; <{tg}versionOf> <{guideline}>" if guideline else ""
+    query = f"SELECT DISTINCT ?v WHERE {{ ?v a <{tg}GuidelineVersion> {of} }}"
+    return {row["v"].value for row in store.query(query).rows()}
+
+
+def test_every_version_of_a_guideline_is_listed_with_or_without_its_decision(store):
+    """The current (2022) Basel guidelines on mercury wastes have no recorded adopting decision;
+    they were once left out of the answer."""
+    guideline = ID + "guideline/basel-mercury-wastes"
+    rows = answer(store, "guideline-versions")
+    listed = [row["version"] for row in rows]
+    assert len(listed) == len(set(listed)) and set(listed) == _versions(store, guideline)
+    current = next(row for row in rows if row["version"] == guideline + "/2022")
+    assert "decision" not in current  # not recorded: the column is empty, the version is there
+    assert current["meeting"] == ID + "basel/meeting/cop-15" and current["date"].startswith("2022")
+    assert rows[-1]["version"] == guideline + "/2022"  # the latest, last
+
+
+def test_without_a_guideline_every_version_of_every_guideline_is_listed_once(store):
+    query = queries.get("guideline-versions")
+    text = query.bind({"guideline": None})
+    versions = [row["version"].value for row in store.query(text).rows()]
+    assert len(versions) == len(set(versions))
+    assert set(versions) == _versions(store)
+
+
+def _bound(store: Store, instrument: str) -> set[str]:
+    rows = answer(store, "parties-at-date", instrument=ID + instrument, date="2024-01-01")
+    return {row["party"] for row in rows}
+
+
+def test_party_gaps_by_default_lists_the_basel_parties_that_are_not_parties_to_minamata(store):
+    query = queries.get("party-gaps")
+    assert query.params["instrument"].shown_default == "basel"
+    assert query.params["other"].shown_default == "minamata"
+    gaps = {row["party"] for row in answer(store, "party-gaps")}
+    assert gaps == _bound(store, "basel") - _bound(store, "minamata")
+    assert gaps and ID + "party/JPN" not in gaps  # Japan is a Party to both
+    ban = {row["party"] for row in answer(store, "party-gaps", other=ID + "basel/amendment/ban")}
+    assert ban == _bound(store, "basel") - _bound(store, "basel/amendment/ban")
 
 
 def test_coverage_counts_decisions_only(store):
@@ -123,3 +171,43 @@ def test_decisions_that_concern_mercury_waste(store):
     assert {"BC-10/7", "BC-12/4", "BC-16/21"} <= set(rows)
     assert rows["BC-12/4"]["adoptedGuidelines"] == "true"
     assert not any(symbol.startswith("RC-4/") for symbol in rows)
+
+
+# -- the questions on the web: one way to name a thing, and a form that stays ---------------------
+
+
+def _results(page: str) -> int:
+    match = re.search(r"<p>(\d+) results?</p>", page)
+    assert match, page[:2000]
+    return int(match.group(1))
+
+
+@pytest.mark.parametrize("value", ["minamata", "Minamata", "id:minamata", ID + "minamata"])
+def test_the_web_form_takes_every_form_of_a_name_with_the_same_answer(http, value):
+    expected = _results(http.get("/questions/articles-referring-to-convention").text)
+    page = http.get("/questions/articles-referring-to-convention", params={"from": value})
+    assert page.status_code == 200, page.text[:500]
+    assert _results(page.text) == expected > 0
+
+
+def test_an_unknown_value_in_the_web_form_keeps_the_form_and_says_what_is_wrong(http):
+    page = http.get(
+        "/questions/articles-referring-to-convention", params={"from": "minamta", "to": "basel"}
+    )
+    assert page.status_code == 422
+    assert page.headers["content-type"].startswith("text/html")
+    assert "<form" in page.text
+    assert 'value="minamta"' in page.text and 'value="basel"' in page.text  # kept as typed
+    assert "parameter &#39;from&#39;: no convention &#39;minamta&#39;" in page.text
+    assert "did you mean: minamata" in page.text
+
+
+def test_a_badly_typed_value_in_the_web_form_is_a_422_page_too(http):
+    page = http.get("/questions/decisions-of-year", params={"year": "soon"})
+    assert page.status_code == 422 and "<form" in page.text and "must be a year" in page.text
+
+
+def test_the_web_form_shows_each_parameters_kind_and_default(http):
+    page = http.get("/questions/party-gaps").text
+    assert 'placeholder="minamata"' in page and 'placeholder="basel"' in page
+    assert "(instrument:" in page

@@ -46,13 +46,22 @@ CREATE TABLE labels (resource TEXT PRIMARY KEY, label TEXT) WITHOUT ROWID;
 CREATE TABLE types (resource TEXT PRIMARY KEY, type TEXT) WITHOUT ROWID;
 """
 # The search index needs SQLite's FTS5 with the trigram tokenizer (SQLite 3.34, 2020); where the
-# Python at hand lacks it, the catalogue keeps the lists only and search asks the store.
+# Python at hand lacks it, the catalogue keeps the lists only and search asks the store. Each
+# searchable value is a row of `entries` (with its field, and the field's place in the order of
+# fields); `search` indexes their folded text (an external-content FTS5 table over `entries`).
 SEARCH_SCHEMA = """
+CREATE TABLE entries (id INTEGER PRIMARY KEY, resource TEXT NOT NULL, folded TEXT NOT NULL,
+                      matched TEXT NOT NULL, field_order INTEGER NOT NULL, field TEXT NOT NULL);
+CREATE INDEX entries_by_resource ON entries (resource);
 CREATE VIRTUAL TABLE search USING fts5(
-    folded, resource UNINDEXED, matched UNINDEXED, tokenize = 'trigram');
+    folded, content = 'entries', content_rowid = 'id', tokenize = 'trigram');
 """
-# Below three characters the trigram index cannot help; such searches scan the table.
+# Below three characters the trigram index cannot help; such words are looked for by a scan.
 TRIGRAM = 3
+# Search looks for the first eight words of the text (as api-search.rq does).
+MAX_WORDS = 8
+# Fields 1 to 7 name a resource (symbol, label, title...); 8 and 9 describe it.
+FIRST_DESCRIBING_FIELD = 8
 
 
 def path_for(store_path: Path) -> Path:
@@ -124,14 +133,15 @@ def _index_search(db: sqlite3.Connection, store: Store, sparql: str) -> None:
     )
     batches: dict[str, list[tuple]] = {"search": [], "all_labels": [], "all_types": []}
     sql = {
-        "search": "INSERT INTO search VALUES (?, ?, ?)",
+        "search": "INSERT INTO entries (resource, folded, matched, field_order, field) "
+        "VALUES (?, ?, ?, ?, ?)",
         "all_labels": "INSERT INTO temp.all_labels VALUES (?, ?)",
         "all_types": "INSERT INTO temp.all_types VALUES (?, ?)",
     }
-    # The query's variables, in order: ?resource ?matched ?label ?type.
-    for resource, matched, label, type_ in store.value_rows(sparql):
+    # The query's variables, in order: ?resource ?matched ?order ?field ?label ?type.
+    for resource, matched, order, field, label, type_ in store.value_rows(sparql):
         if matched is not None:
-            batches["search"].append((matched.lower(), resource, matched))
+            batches["search"].append((resource, matched.lower(), matched, int(order), field))
         if label is not None:
             batches["all_labels"].append((resource, label))
         if type_ is not None:
@@ -146,6 +156,7 @@ def _index_search(db: sqlite3.Connection, store: Store, sparql: str) -> None:
         "INSERT INTO labels SELECT resource, MIN(label) FROM temp.all_labels GROUP BY resource;"
         "INSERT INTO types SELECT resource, MIN(type) FROM temp.all_types GROUP BY resource;"
         "DROP TABLE temp.all_labels; DROP TABLE temp.all_types;"
+        "INSERT INTO search (search) VALUES ('rebuild');"
     )
 
 
@@ -200,44 +211,90 @@ class Catalogue:
         return Page(total=found[0], rows=[_row_terms(r[0]) for r in rows])
 
     def search(self, text: str, limit: int | None, offset: int = 0) -> Page | None:
-        """Resources with a searchable value containing `text` (ignoring case): the answer of
-        `api-search.rq` (exact matches first, then shorter labels, then labels in order); None
-        when this catalogue has no search index."""
-        folded = text.lower()
-        if len(folded) >= TRIGRAM:
-            where, argument = "search MATCH ?", '"' + folded.replace('"', '""') + '"'
-        else:
-            where, argument = "instr(folded, ?) > 0", folded
+        """Resources with every word of `text` (its first eight; ignoring case) in one of their
+        searchable values: the answer of `api-search.rq`, in its order, each hit with the value
+        that matched best and its field; None when this catalogue has no search index."""
+        phrase, words = terms(text)
+        arguments: dict[str, object] = {"phrase": phrase}
+        for number, word in enumerate(words + [""] * (MAX_WORDS - len(words)), start=1):
+            arguments[f"w{number}"] = word
+        # Candidates: the resources that have every word of three characters or more somewhere
+        # (read from the trigram index); shorter words are checked on their values.
+        indexed = [w for w in dict.fromkeys(words) if len(w) >= TRIGRAM]
+        for number, word in enumerate(indexed):
+            arguments[f"m{number}"] = '"' + word.replace('"', '""') + '"'
+        candidates = " INTERSECT ".join(
+            f"SELECT e.resource FROM search JOIN entries AS e ON e.id = search.rowid "
+            f"WHERE search MATCH :m{number}"
+            for number in range(len(indexed))
+        )
+        where = f"WHERE resource IN ({candidates})" if candidates else ""
+        flags = ", ".join(f"instr(folded, :w{k}) > 0 AS h{k}" for k in range(1, MAX_WORDS + 1))
+        some = " OR ".join(["h1"] + [f"(:w{k} <> '' AND h{k})" for k in range(2, MAX_WORDS + 1)])
+        every = " AND ".join(f"h{k}" for k in range(1, MAX_WORDS + 1))
+        found = " + ".join(f"MAX(h{k})" for k in range(1, MAX_WORDS + 1))
+        hits = f"""
+            WITH valued AS (
+                SELECT resource, matched, field_order, field, {flags},
+                       CASE WHEN folded = :phrase THEN 3
+                            WHEN instr(folded, :phrase) > 0 THEN 2 ELSE 0 END AS phrased
+                FROM entries {where}
+            ), scored AS (
+                SELECT *, CASE WHEN phrased > 0 THEN phrased WHEN {every} THEN 1 ELSE 0 END
+                          AS score
+                FROM valued WHERE {some}
+            ), ranked AS (
+                SELECT *, CASE WHEN score = 0 THEN 0
+                               ELSE score + (CASE WHEN field_order < {FIRST_DESCRIBING_FIELD}
+                                             THEN 3 ELSE 0 END) END AS value_rank
+                FROM scored
+            )
+            SELECT resource, MAX(value_rank) AS rank,
+                   MIN((6 - value_rank) || field_order || field || char(9) || matched) AS best
+            FROM ranked GROUP BY resource HAVING {found} = {MAX_WORDS}"""
         sql = f"""
-            SELECT s.resource, l.label, t.type, s.matched, MAX(s.folded = ?) AS exact
-            FROM search AS s
-            LEFT JOIN labels AS l ON l.resource = s.resource
-            LEFT JOIN types AS t ON t.resource = s.resource
-            WHERE {where}
-            GROUP BY s.resource
-            ORDER BY exact DESC, length(l.label), l.label, s.resource
-            LIMIT ? OFFSET ?"""
-        count = f"SELECT COUNT(DISTINCT resource) FROM search WHERE {where}"
+            WITH hits AS ({hits})
+            SELECT h.resource, l.label, t.type, h.best, h.rank
+            FROM hits AS h
+            LEFT JOIN labels AS l ON l.resource = h.resource
+            LEFT JOIN types AS t ON t.resource = h.resource
+            ORDER BY h.rank DESC, length(l.label), l.label, h.resource
+            LIMIT :limit OFFSET :offset"""
+        arguments["limit"] = -1 if limit is None else limit
+        arguments["offset"] = offset
         db = self._connect()
         try:
-            indexed = db.execute(
-                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'search'"
-            ).fetchone()
-            if indexed is None:
+            # A catalogue without the index (or made by an older version, without `entries`)
+            # leaves search to the store.
+            indexed_tables = db.execute(
+                "SELECT COUNT(*) FROM sqlite_master WHERE type = 'table' "
+                "AND name IN ('search', 'entries')"
+            ).fetchone()[0]
+            if indexed_tables != 2:
                 return None
-            total = db.execute(count, (argument,)).fetchone()[0]
-            found = db.execute(sql, (folded, argument, -1 if limit is None else limit, offset))
-            rows = [_hit(*row) for row in found.fetchall()]
+            total = db.execute(f"WITH hits AS ({hits}) SELECT COUNT(*) FROM hits", arguments)
+            total = total.fetchone()[0]
+            rows = [_hit(*row) for row in db.execute(sql, arguments).fetchall()]
         finally:
             db.close()
         return Page(total=total, rows=rows)
 
 
-def _hit(resource: str, label: str | None, type_: str | None, matched: str, exact: int) -> dict:
-    row = {"resource": Term("uri", resource), "matched": Term("literal", matched)}
+def terms(text: str) -> tuple[str, list[str]]:
+    """The text as search reads it: white space made single spaces, lower case; and its first
+    eight words (as api-search.rq reads it)."""
+    phrase = " ".join(text.split()).lower()
+    return phrase, phrase.split(" ")[:MAX_WORDS] if phrase else [""]
+
+
+def _hit(resource: str, label: str | None, type_: str | None, best: str, rank: int) -> dict:
+    field, _, matched = best[2:].partition("\t")
+    row = {"resource": Term("uri", resource)}
     if label is not None:
         row["label"] = Term("literal", label)
     if type_ is not None:
         row["type"] = Term("uri", type_)
-    row["rank"] = Term("literal", str(exact), "http://www.w3.org/2001/XMLSchema#integer")
+    row["matched"] = Term("literal", matched)
+    row["field"] = Term("literal", field)
+    row["rank"] = Term("literal", str(rank), "http://www.w3.org/2001/XMLSchema#integer")
     return row

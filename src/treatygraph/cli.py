@@ -7,16 +7,19 @@ from __future__ import annotations
 
 import argparse
 import csv
+import difflib
 import io
 import json
+import os
+import re
 import sys
 from pathlib import Path
 
 from treatygraph import build as builder
-from treatygraph import queries, reports
+from treatygraph import coverage, guard, parameters, queries, reports
 from treatygraph.settings import Settings
-from treatygraph.sources import REPO_ROOT
-from treatygraph.store import QuerySyntaxError, Store
+from treatygraph.sources import REPO_ROOT, SourceSyntaxError
+from treatygraph.store import QuerySyntaxError, ResultTooLarge, Store
 
 IMPORTERS = {
     "treaty-structure": "treatygraph.importers.treaty_structure",
@@ -25,21 +28,67 @@ IMPORTERS = {
 }
 
 
+EXIT_USAGE = 2  # a usage or input error: the command line, a file, a query
+EXIT_INTERNAL = 3  # a failure of ours (a bug): reported in one line, the traceback on request
+DEBUG_ENV = "TREATYGRAPH_DEBUG"
+
+
 def main(argv: list[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
-    if not getattr(args, "command", None):
-        parser.print_help()
-        return 2
+    """Run one command. Every error is one line on stderr and an exit code, never a traceback
+    (set TREATYGRAPH_DEBUG=1 to see the traceback of an internal error)."""
     try:
+        parser = _parser()
+        args = parser.parse_args(argv)
+        if not getattr(args, "command", None):
+            fail(f"give a command: {', '.join(COMMANDS)} (see treatygraph --help)")
+            return EXIT_USAGE
         return args.run(args)
     except BrokenPipeError:  # the reader (`| head`) stopped early: not an error of ours
-        sys.stderr.close()
+        _quiet_stdout()
         return 0
+    except KeyboardInterrupt:
+        fail("interrupted")
+        return 130
+    except SourceSyntaxError as error:  # a data file of the repository cannot be read
+        fail(f"cannot read {' '.join(str(error).split())}")
+        return EXIT_USAGE
+    except MemoryError:
+        fail("out of memory")
+        return EXIT_INTERNAL
+    except Exception as error:  # the last resort: one line, not a traceback
+        if os.environ.get(DEBUG_ENV):
+            raise
+        message = " ".join(str(error).split()) or "(no message)"
+        fail(f"internal error: {type(error).__name__}: {message} (set {DEBUG_ENV}=1 for details)")
+        return EXIT_INTERNAL
+
+
+def fail(message: str) -> None:
+    """One line on stderr."""
+    print(f"treatygraph: error: {message}", file=sys.stderr)
+
+
+def _quiet_stdout() -> None:
+    """After a broken pipe: send what Python still flushes at exit nowhere."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+class _Parser(argparse.ArgumentParser):
+    """Usage errors in one line (argparse prints the usage first), exit code 2."""
+
+    def error(self, message: str):
+        self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
+
+
+COMMANDS = ("build", "validate", "query", "export", "stats", "disagreements", "serve", "import")
 
 
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _Parser(
         prog="treatygraph",
         description="A knowledge graph of the Basel, Rotterdam, Stockholm and Minamata treaties.",
     )
@@ -51,15 +100,37 @@ def _parser() -> argparse.ArgumentParser:
     p.set_defaults(run=cmd_build)
 
     p = commands.add_parser("validate", help="validate data/ (or the given files) against shapes/")
-    p.add_argument("paths", nargs="*", type=Path, help="Turtle/TriG/JSON-LD files or folders")
+    p.add_argument(
+        "paths",
+        nargs="*",
+        type=Path,
+        help="RDF files or folders (Turtle, TriG, N-Triples, N-Quads, JSON-LD, RDF/XML); "
+        "validated together with data/ as context, reporting only their own problems",
+    )
     p.add_argument("--format", choices=["text", "json", "junit"], default="text")
+    p.add_argument(
+        "--standalone",
+        action="store_true",
+        help="validate the given files alone (with the ontology), without data/ as context",
+    )
     p.set_defaults(run=cmd_validate)
 
     p = commands.add_parser("query", help="run a named question, a query file or a query string")
     p.add_argument("query", nargs="?", help="a named query, a .rq file, or SPARQL text")
-    p.add_argument("--param", "-p", action="append", default=[], metavar="NAME=VALUE")
+    p.add_argument(
+        "--param",
+        "-p",
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="a parameter of a named question; a resource by short id (minamata, JPN, "
+        "BC-16/21), id:name, IRI or name",
+    )
     p.add_argument("--format", choices=["table", "json", "csv"], default="table")
-    p.add_argument("--list", action="store_true", help="list the named queries")
+    p.add_argument("--list", action="store_true", help="list the named questions")
+    p.add_argument(
+        "--all", action="store_true", help="with --list: also the JSON API's own api-* queries"
+    )
     p.add_argument("--store", type=Path, help="query this store instead of building in memory")
     p.set_defaults(run=cmd_query)
 
@@ -118,9 +189,13 @@ def cmd_build(args) -> int:
         print(refused, file=sys.stderr)
         print("build refused: the data violates the shapes (see above)", file=sys.stderr)
         return 1
+    except builder.StoreKept as kept:
+        print(f"build refused: {kept}", file=sys.stderr)
+        return 1
     print(
         f"built {result.store_path}: {result.quads} quads in {result.graphs} graphs "
-        f"({result.inferred} inferred) in {result.seconds} s"
+        f"({result.inferred} inferred) in {result.seconds} s; kept {result.written} quads of "
+        "written data"
     )
     return 0
 
@@ -128,34 +203,123 @@ def cmd_build(args) -> int:
 def cmd_validate(args) -> int:
     from treatygraph import validation
 
-    code, output = validation.run(args.paths, args.format)
-    stream = sys.stdout if code in (0, 1) else sys.stderr
-    print(output, file=stream, end="" if output.endswith("\n") else "\n")
-    return code
+    outcome = validation.run(args.paths, args.format, standalone=args.standalone)
+    if outcome.output:
+        sys.stdout.write(outcome.output)
+        sys.stdout.flush()
+    if outcome.error:
+        print(outcome.error, file=sys.stderr)
+    return outcome.code
 
 
 def cmd_query(args) -> int:
     if args.list:
         for query in queries.load_all().values():
-            params = " ".join(f"{p.name}={p.type}" for p in query.params.values())
+            if query.internal and not args.all:
+                continue
+            params = " ".join(_shown_param(p) for p in query.params.values())
             print(f"{query.name:40} {query.title}" + (f"  [{params}]" if params else ""))
         return 0
     if not args.query:
-        print("give a named query, a .rq file or SPARQL text (see --list)", file=sys.stderr)
-        return 2
+        fail("give a named query, a .rq file or SPARQL text (see --list)")
+        return EXIT_USAGE
+    own = _OwnGraphs(args.store)
     try:
-        text = _query_text(args.query, args.param)
+        named, values = _question(args.query, args.param, own)
+        text = named.bind(values) if named is not None else _query_text(args.query, args.param)
     except (queries.BadParameter, ValueError) as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    store = open_store(args.store)
+        fail(" ".join(str(error).split()))
+        return EXIT_USAGE
+    refused = _refusal(text, own)
+    if refused is not None:
+        fail(f"refused ({refused.clause}): {' '.join(str(refused).split())}")
+        return EXIT_USAGE
+    store = own.store()
     try:
         result = store.query(text)
-        print(render_result(result, args.format))
+        output = render_result(result, args.format)
     except QuerySyntaxError as error:
-        print(f"error: the query is not valid SPARQL: {error}", file=sys.stderr)
-        return 2
+        fail(f"the query is not valid SPARQL: {' '.join(str(error).split())}")
+        return EXIT_USAGE
+    except ResultTooLarge as error:
+        fail(f"{error} (narrow the query, or add LIMIT)")
+        return 1
+    except (OSError, RuntimeError, ValueError) as error:  # raised by the engine while running
+        fail(f"the query failed: {' '.join(str(error).split())}")
+        return 1
+    print(output)
+    if named is not None and named.coverage:
+        # A list of decisions says how complete it is: under the table, or (so that CSV and JSON
+        # stay machine-readable) on stderr.
+        note = "Coverage: " + _coverage(named, values, store).sentence()
+        if args.format == "table":
+            print(note)
+        else:
+            print(f"treatygraph: note: {note}", file=sys.stderr)
     return 0
+
+
+def _shown_param(param: queries.Param) -> str:
+    default = param.shown_default
+    return f"{param.name}={param.type}" + (f" (default {default})" if default else "")
+
+
+def _question(query: str, raw_params: list[str], own) -> tuple[queries.NamedQuery | None, dict]:
+    """The named question `query` is, with its parameter values resolved (resources looked up in
+    the store: short id, id:name, IRI or name); (None, {}) when `query` is not a question's name."""
+    named = queries.load_all().get(query)
+    if named is None:
+        return None, {}
+    values = _params(raw_params)
+
+    def run(sparql: str):
+        return own.store().solutions(sparql)
+
+    return named, parameters.resolve_all(named, values, run)
+
+
+def _coverage(named: queries.NamedQuery, values: dict, store: Store) -> coverage.Coverage:
+    rows = store.solutions(queries.get(coverage.QUERY).bind())
+    return coverage.for_question(named, values, rows) or coverage.Coverage("", ())
+
+
+def _refusal(text: str, own) -> guard.Refused | None:
+    """Why the guard refuses the query (SERVICE, LOAD, FROM of a graph not ours...), or None.
+
+    An update such as `LOAD <...>` is not a query: the guard then says it cannot parse it, so the
+    text is also read as an update, to name the clause that would fetch."""
+    try:
+        guard.check_query(text, own)
+        return None
+    except guard.Refused as refused:
+        try:
+            guard.check_update(text)
+        except guard.Refused as as_update:
+            if as_update.clause in ("SERVICE", "LOAD"):
+                return as_update
+        return refused
+
+
+class _OwnGraphs:
+    """The store's named graphs, for the guard's FROM check: the store is opened (or built) only
+    when a query names a graph, or when the query runs."""
+
+    def __init__(self, path: Path | None):
+        self._path = path
+        self._store: Store | None = None
+
+    def store(self) -> Store:
+        if self._store is None:
+            self._store = open_store(self._path)
+        return self._store
+
+    def __contains__(self, iri: object) -> bool:
+        if not isinstance(iri, str):
+            return False
+        store = self.store()
+        if hasattr(store, "has_graph"):
+            return store.has_graph(iri)
+        return iri in store.graphs()
 
 
 def cmd_export(args) -> int:
@@ -181,15 +345,17 @@ def cmd_stats(args) -> int:
 
 
 def cmd_disagreements(args) -> int:
-    instrument = args.instrument
-    if instrument and ":" not in instrument:
-        instrument = "https://w3id.org/treatygraph/id/" + instrument.strip("/")
+    store = open_store(None)
+    question = queries.get("source-disagreements")
     try:
-        text = queries.get("source-disagreements").bind({"instrument": instrument})
+        values = parameters.resolve_all(
+            question, {"instrument": args.instrument}, lambda sparql: store.solutions(sparql)
+        )
+        text = question.bind(values)
     except queries.BadParameter as error:
-        print(f"error: {error}", file=sys.stderr)
-        return 2
-    result = open_store(None).query(text)
+        fail(" ".join(str(error).split()).replace("parameter 'instrument'", "--instrument"))
+        return EXIT_USAGE
+    result = store.query(text)
     if args.format != "text":
         print(render_result(result, args.format))
         return 0
@@ -236,24 +402,49 @@ def open_store(path: Path | None) -> Store:
     return store
 
 
-def _query_text(query: str, raw_params: list[str]) -> str:
+def _params(raw_params: list[str]) -> dict[str, str]:
     params = {}
     for item in raw_params:
         name, sep, value = item.partition("=")
         if not sep:
             raise ValueError(f"--param takes NAME=VALUE, got {item!r}")
         params[name.strip().lstrip("?")] = value
+    return params
+
+
+def _query_text(query: str, raw_params: list[str]) -> str:
+    """The SPARQL text of a query file or a query string (a named question: see _question)."""
+    params = _params(raw_params)
     named = queries.load_all()
-    if query in named:
-        return named[query].bind(params)
+    path = Path(query)
+    is_file_name = path.suffix.lower() in QUERY_FILE_SUFFIXES
+    if is_file_name and not path.is_file():
+        raise ValueError(f"no such query file: {query}")
+    if not is_file_name and _NAME_LIKE.fullmatch(query):
+        raise ValueError(f"no such question: {query}{_suggest(query, named)}")
     if params:
         raise ValueError("--param applies to named queries only")
-    path = Path(query)
-    if query.endswith(".rq") and path.is_file():
-        return path.read_text(encoding="utf-8")
-    if query.endswith(".rq"):
-        raise ValueError(f"no such query file: {query}")
+    if is_file_name:
+        try:
+            return path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as error:
+            reason = getattr(error, "strerror", None) or str(error)
+            raise ValueError(f"cannot read query file {query}: {reason}") from None
     return query
+
+
+QUERY_FILE_SUFFIXES = (".rq", ".sparql")
+# A bare word such as `party-gapz` cannot be SPARQL (a query has braces, spaces or <IRIs>): it is
+# meant as the name of a question.
+_NAME_LIKE = re.compile(r"[\w.-]+")
+
+
+def _suggest(name: str, named: dict) -> str:
+    """` (did you mean: a, b?)`, from the named questions closest to `name`; else a pointer."""
+    close = difflib.get_close_matches(name, list(named), n=3, cutoff=0.6)
+    if close:
+        return f" (did you mean: {', '.join(close)}?)"
+    return " (see treatygraph query --list)"
 
 
 def render_result(result, fmt: str) -> str:

@@ -13,35 +13,40 @@ import rdflib
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, Response
 
-from treatygraph import ontology_doc, queries
+from treatygraph import coverage, ontology_doc, parameters, queries
 from treatygraph.api import api
-from treatygraph.api.app import Service, service
+from treatygraph.api.app import Service, safe_href, service
 from treatygraph.api.errors import ServiceError
 from treatygraph.api.worker import Job
 from treatygraph.build import ONTOLOGY_GRAPH
 
 router = APIRouter(include_in_schema=False)
 RDF_TYPE = "http://www.w3.org/1999/02/22-rdf-syntax-ns#type"
+MEETING = "https://w3id.org/treatygraph/ontology#Meeting"
 LABEL = "http://www.w3.org/2000/01/rdf-schema#label"
 PAGE_SIZE = 100
 
 
-def render(request: Request, name: str, headers: dict | None = None, **context) -> HTMLResponse:
+def render(
+    request: Request, name: str, headers: dict | None = None, status: int = 200, **context
+) -> HTMLResponse:
     svc = service(request)
     context.setdefault("title", "treatygraph")
+    context = {"svc": svc, "link": lambda iri: safe_href(svc.local(iri)), **context}
     return svc.templates.TemplateResponse(
-        request, name, {"svc": svc, "link": svc.local, **context}, headers=headers
+        request, name, context, status_code=status, headers=headers
     )
 
 
 def cell(svc: Service, term, label: str | None = None) -> dict:
-    """A table cell: text, and a link when the value is an IRI."""
+    """A table cell: text, and a link when the value is an http(s) IRI (other IRIs, such as
+    `javascript:...`, are shown as text)."""
     if term is None:
         return {"text": ""}
     if term.type == "uri":
         local = term.value.startswith(svc.base)
         text = label or (svc.short_id(term.value) if local else ontology_doc.curie(term.value))
-        return {"text": text, "href": svc.local(term.value)}
+        return {"text": text, "href": safe_href(svc.local(term.value))}
     return {"text": term.value}
 
 
@@ -54,7 +59,7 @@ def natural(text: str) -> list:
 async def home(request: Request):
     svc = service(request)
     stats = await svc.stats()
-    questions = [q for q in svc.queries.values() if not q.name.startswith("api-")]
+    questions = [q for q in svc.queries.values() if not q.internal]
     return render(request, "home.html", questions=questions, triples=stats.get("", 0))
 
 
@@ -72,6 +77,7 @@ async def search_page(request: Request, q: str = ""):
         [
             cell(svc, r.get("resource"), api.val(r, "label")),
             cell(svc, r.get("type")),
+            {"text": api.val(r, "field") or ""},
             {"text": api.val(r, "matched") or ""},
         ]
         for r in rows
@@ -81,7 +87,7 @@ async def search_page(request: Request, q: str = ""):
         "table.html",
         title=f"Search: {q}" if q else "Search",
         search=q,
-        columns=["Resource", "Type", "Matched text"],
+        columns=["Resource", "Type", "Matched in", "Matched text"],
         rows=table,
         total=total,
     )
@@ -143,6 +149,8 @@ async def decisions_page(
         raise ServiceError(422, "page must be a positive number")
     params = {"convention": api.iri_param(svc, convention, "convention"), "text": q or None}
     total, rows = await api.page_of(svc, "api-decisions", params, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    # How many decisions the meetings adopted, against how many are recorded.
+    found = coverage.of_convention(await _coverage_rows(svc), params["convention"])
     table = [
         [
             cell(svc, r.get("decision"), api.val(r, "symbol")),
@@ -163,20 +171,39 @@ async def decisions_page(
         pages=(total + PAGE_SIZE - 1) // PAGE_SIZE,
         search=q or "",
         search_action="/decisions",
+        coverage=_coverage_view(found),
     )
 
 
 @router.get("/questions/{name}", response_class=HTMLResponse)
 async def question_page(request: Request, name: str):
+    """A named question: its form (each parameter with its kind and default), its answer and, for
+    a list of decisions, how many are recorded against how many were adopted. A value that names
+    nothing answers 422 with the form kept and the message beside it."""
     svc = service(request)
     query = svc.queries.get(name)
     if query is None:
         raise ServiceError(404, f"no named question {name!r}")
     given = {k: v for k, v in request.query_params.items() if k in query.params and v.strip()}
     try:
-        text = query.bind(given)
+        resolved = await resolve(svc, query, given)
+        text = query.bind(resolved)
     except queries.BadParameter as error:
-        raise ServiceError(422, str(error)) from None
+        errors = getattr(error, "errors", None) or [error]
+        return render(
+            request,
+            "question.html",
+            status=422,
+            title=query.title,
+            query=query,
+            given=given,
+            errors=[{"parameter": e.parameter, "message": str(e)} for e in errors],
+            columns=[],
+            rows=[],
+            total=0,
+            text=query.bind({}),
+            coverage=None,
+        )
     rows = await svc.rows(text)
     variables = _variables(rows)
     table = [[cell(svc, r.get(v)) for v in variables] for r in rows]
@@ -186,11 +213,39 @@ async def question_page(request: Request, name: str):
         title=query.title,
         query=query,
         given=given,
+        errors=[],
         columns=variables,
         rows=table,
         total=len(rows),
         text=text,
+        coverage=await _coverage_of(svc, query, resolved),
     )
+
+
+async def resolve(
+    svc: Service, query: queries.NamedQuery, given: dict[str, str]
+) -> dict[str, str | None]:
+    """The given values as the question runs with them: resources looked up by short id,
+    prefixed name, IRI or name (see treatygraph.parameters); BadParameter when one does not fit."""
+    answers = {
+        kind: await svc.rows(lookup) for kind, lookup in parameters.lookups(query, given).items()
+    }
+    return parameters.resolve_with(query, given, answers)
+
+
+async def _coverage_rows(svc: Service) -> list[dict]:
+    return await svc.rows(svc.queries[coverage.QUERY].bind())
+
+
+async def _coverage_of(svc: Service, query: queries.NamedQuery, values: dict) -> dict | None:
+    if not query.coverage:
+        return None
+    found = coverage.for_question(query, values, await _coverage_rows(svc))
+    return _coverage_view(found) if found is not None else None
+
+
+def _coverage_view(found: coverage.Coverage) -> dict:
+    return found.to_dict()  # "text" is the sentence a person reads, "complete" says if it is
 
 
 def _variables(rows: list[dict]) -> list[str]:
@@ -227,6 +282,14 @@ async def resource_page(request: Request, svc: Service, iri: str, headers: dict)
             entry["values"].append(value)
     for entry in (*out.values(), *into.values()):
         entry["values"].sort(key=lambda v: natural(v["text"]))
+    is_meeting = any(
+        row["direction"].value == "out" and row["p"].value == RDF_TYPE and row["o"].value == MEETING
+        for row in rows
+    )
+    decisions = None
+    if is_meeting:
+        found = coverage.of_meeting(await _coverage_rows(svc), iri)
+        decisions = _coverage_view(found) if found.meetings else None
     link_rows = [
         {
             "direction": api.val(r, "direction"),
@@ -247,6 +310,7 @@ async def resource_page(request: Request, svc: Service, iri: str, headers: dict)
         out=list(out.values()),
         into=list(into.values()),
         links=link_rows,
+        coverage=decisions,
     )
 
 
@@ -274,7 +338,8 @@ async def ontology_page(request: Request, svc: Service, headers: dict) -> Respon
     if svc.ontology_doc is None or svc.ontology_doc[0] != generation:
         outcome = await svc.run(Job("dump", graph=str(ONTOLOGY_GRAPH), media_type="text/turtle"))
         graph = rdflib.Graph().parse(data=outcome.body, format="turtle")
-        svc.ontology_doc = (generation, ontology_doc.document(graph, href=svc.local))
+        doc = ontology_doc.document(graph, href=lambda iri: safe_href(svc.local(iri)))
+        svc.ontology_doc = (generation, doc)
     return render(
         request,
         "ontology.html",
