@@ -103,3 +103,11 @@ def test_bad_input_gets_a_clear_4xx(http, path, params, status, names):
     response = http.get(path, params=params)
     assert response.status_code == status
     assert names in response.text
+
+
+def test_a_search_text_with_a_unicode_line_separator_is_answered(http):
+    """U+0085 and U+2028 are not line ends in SPARQL: a bound text holding one stays whole."""
+    for text in ("È\x85ą", "a\u2028b"):
+        answer = http.get("/api/parties", params={"q": text, "region": "Asia"})
+        assert answer.status_code == 200, answer.text
+        assert answer.json()["total"] == 0

@@ -1,139 +1,59 @@
 """The JSON API under /api: thin answers over the named `api-*.rq` queries.
 
 Every resource appears as `{"iri": ..., "id": ..., "label": ...}`: the IRI the data mints, and a
-short id (the path under the id base). Lists are pages (`total`, `limit`, `offset`, `items`). A
-JSON-LD context at /api/context.jsonld, referenced by `@context`, makes every answer linked data.
+short id (the path under the id base); described resources also carry their `description`. Lists
+are pages (`total`, `limit`, `offset`, `items`). Every answer is JSON-LD: `@context` names the
+static, versioned context document served at /api/context.jsonld (see models.py).
 """
 
 from __future__ import annotations
 
 import asyncio
 import re
-from datetime import date
-from typing import Annotated, Generic, TypeVar
+from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+import pyoxigraph as ox
+from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse
-from pydantic import BaseModel, ConfigDict, Field
 
-from treatygraph import queries
+from treatygraph import coverage, queries
+from treatygraph.api import models
 from treatygraph.api.app import TG, Service, service
 from treatygraph.api.errors import ServiceError
+from treatygraph.api.models import (
+    ID_PATTERN,
+    NUMBER_PATTERN,
+    PROVISION_PATTERN,
+    TEXT_PATTERN,
+    ArticleDetail,
+    Convention,
+    ConventionDetail,
+    ConventionId,
+    Decision,
+    Guideline,
+    GuidelineVersion,
+    IdParam,
+    Limit,
+    Link,
+    Meeting,
+    NamedQueryInfo,
+    Offset,
+    Page,
+    Provision,
+    ProvisionDetail,
+    Ref,
+    SearchHit,
+    Year,
+)
 
 router = APIRouter(prefix="/api", tags=["JSON API"])
-T = TypeVar("T")
-Limit = Annotated[int, Query(ge=1, le=1000, description="Page size (1 to 1000)")]
-Offset = Annotated[int, Query(ge=0, le=10_000_000, description="Items to skip")]
-IdParam = Annotated[
-    str | None,
-    Query(max_length=500, description="A short id (e.g. `minamata`) or the full IRI"),
-]
+LIST_ERRORS = models.errors(422, 503)
+FILTERED_LIST_ERRORS = models.errors(404, 422, 503)  # a filter naming no possible resource: 404
+DETAIL_ERRORS = models.errors(404, 422, 503)
 
 
-# -- models ------------------------------------------------------------------------------------
-
-
-class Ref(BaseModel):
-    """A resource: its IRI, its short id and its label."""
-
-    iri: str
-    id: str
-    label: str | None = None
-
-
-class Convention(Ref):
-    title: str | None = None
-    shortName: str | None = None
-    placeOfAdoption: str | None = None
-    dateAdopted: date | None = None
-    dateEntryIntoForce: date | None = None
-    homepage: str | None = None
-
-
-class Provision(Ref):
-    number: str | None = None
-    heading: str | None = None
-    order: int | None = None
-
-
-class Link(BaseModel):
-    """A typed link from one text to another (or to a body, decision, guideline...)."""
-
-    source: Ref
-    type: Ref
-    target: Ref
-    sourceConvention: Ref | None = None
-    targetConvention: Ref | None = None
-
-
-class ArticleDetail(Provision):
-    model_config = ConfigDict(populate_by_name=True)
-    context: str = Field(alias="@context")
-    instrument: Ref | None = None
-    partOf: Ref | None = None
-    paragraphs: list[Provision]
-    linksOut: list[Link]
-    linksIn: list[Link]
-
-
-class ProvisionDetail(Provision):
-    model_config = ConfigDict(populate_by_name=True)
-    context: str = Field(alias="@context")
-    instrument: Ref | None = None
-    partOf: Ref | None = None
-    parts: list[Provision]
-    linksOut: list[Link]
-    linksIn: list[Link]
-
-
-class Meeting(Ref):
-    body: Ref | None = None
-    convention: Ref | None = None
-    ordinal: int | None = None
-    extraordinary: bool | None = None
-    startDate: date | None = None
-    endDate: date | None = None
-    city: str | None = None
-    country: str | None = None
-    cluster: Ref | None = None
-
-
-class Decision(Ref):
-    symbol: str | None = None
-    title: str | None = None
-    conventions: list[Ref] = []
-    meeting: Ref | None = None
-    dateAdopted: date | None = None
-    topics: list[Ref] = []
-
-
-class GuidelineVersion(Ref):
-    decision: Ref | None = None
-    dateAdopted: date | None = None
-    previousVersion: Ref | None = None
-
-
-class Guideline(Ref):
-    title: str | None = None
-    conventions: list[Ref] = []
-    topics: list[Ref] = []
-    versions: list[GuidelineVersion] = []
-
-
-class SearchHit(Ref):
-    type: Ref | None = None
-    matched: str | None = None
-
-
-class Page(BaseModel, Generic[T]):
-    """One page of a list."""
-
-    model_config = ConfigDict(populate_by_name=True)
-    context: str = Field(alias="@context")
-    total: int
-    limit: int
-    offset: int
-    items: list[T]
+class JSONLDResponse(JSONResponse):
+    media_type = "application/ld+json"
 
 
 # -- running the named queries -----------------------------------------------------------------
@@ -197,8 +117,9 @@ PUBLIC_NAMES = {"atMeeting": "meeting", "text": "q", "from": "from", "to": "to"}
 
 
 def split_prologue(text: str) -> tuple[str, str]:
-    """Split PREFIX/BASE declarations (and comments) from the query proper."""
-    lines = text.splitlines()
+    """Split PREFIX/BASE declarations (and comments) from the query proper. Lines end at \n
+    only: str.splitlines also breaks at U+0085 and U+2028, which may stand in a bound value."""
+    lines = text.split("\n")
     for index, line in enumerate(lines):
         stripped = line.strip().upper()
         if stripped and not stripped.startswith(("#", "PREFIX", "BASE")):
@@ -206,20 +127,32 @@ def split_prologue(text: str) -> tuple[str, str]:
     return text, ""
 
 
-def iri_param(svc: Service, value: str | None, name: str) -> str | None:
-    """A short id or IRI given by the client, as an IRI (None when absent)."""
-    if value is None or value == "":
-        return None
+def to_iri(value: str, base: str) -> str:
+    """The IRI a short id or IRI names: an IRI (with a scheme) as it is, `tg:Term` in the
+    ontology, anything else under `base`."""
     value = value.strip()
-    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", value) and not value.startswith("tg:"):
-        return value
     if value.startswith("tg:"):
         return TG + value[3:]
-    if not re.fullmatch(r"[\w\-.~/:%!$&'()*+,;=@]+", value):
+    if re.match(r"^[A-Za-z][A-Za-z0-9+.-]*:", value):
+        return value
+    return base + value.lstrip("/")
+
+
+def iri_param(svc: Service, value: str | None, name: str) -> str | None:
+    """A short id or IRI given by the client (of the form models.ID_PATTERN), as an IRI (None
+    when absent). A value that is still no valid IRI names nothing this service has: 404."""
+    if value is None or value == "":
+        return None
+    if not re.fullmatch(ID_PATTERN, value):  # routes check the pattern; this is for the others
         raise ServiceError(
             422, [{"parameter": name, "message": f"{name} must be a short id or an IRI"}]
         )
-    return svc.id_base + value.lstrip("/")
+    iri = to_iri(value, svc.id_base)
+    try:
+        ox.NamedNode(iri)
+    except ValueError:
+        raise ServiceError(404, f"no resource {value!r} ({name}): not an IRI") from None
+    return iri
 
 
 def ref(svc: Service, row: dict, key: str, label_key: str | None = None) -> Ref | None:
@@ -244,84 +177,98 @@ def context_url(request: Request) -> str:
     return str(request.url_for("jsonld_context"))
 
 
+# -- labels and descriptions -------------------------------------------------------------------
+
+ANNOTATIONS = """PREFIX rdfs:    <http://www.w3.org/2000/01/rdf-schema#>
+PREFIX dcterms: <http://purl.org/dc/terms/>
+SELECT ?r (MIN(STR(?l)) AS ?label) (MIN(STR(?d1)) AS ?description) (MIN(STR(?d2)) AS ?comment)
+WHERE {
+  VALUES ?r { {iris} }
+  OPTIONAL { ?r rdfs:label ?l }
+  OPTIONAL { ?r dcterms:description ?d1 }
+  OPTIONAL { ?r rdfs:comment ?d2 }
+}
+GROUP BY ?r"""
+
+
+class Annotation:
+    """A resource's rdfs:label and its description (dcterms:description, else rdfs:comment)."""
+
+    __slots__ = ("label", "description")
+
+    def __init__(self, label: str | None = None, description: str | None = None):
+        self.label = label
+        self.description = description
+
+
+async def annotations(svc: Service, iris) -> dict[str, Annotation]:
+    """The label and description of each of the resources (IRIs read from the store)."""
+    wanted = sorted({iri for iri in iris if iri})
+    if not wanted:
+        return {}
+    found: dict[str, Annotation] = {}
+    for start in range(0, len(wanted), 1000):
+        chunk = " ".join(f"<{iri}>" for iri in wanted[start : start + 1000])
+        for row in await svc.rows(ANNOTATIONS.replace("{iris}", chunk)):
+            found[row["r"].value] = Annotation(
+                val(row, "label"), val(row, "description") or val(row, "comment")
+            )
+    return found
+
+
+def describe(items: list, found: dict[str, Annotation]) -> list:
+    """The items (models with `iri` and `description`) with their descriptions filled in."""
+    for item in items:
+        annotation = found.get(item.iri)
+        if annotation is not None and item.description is None:
+            item.description = annotation.description
+    return items
+
+
+def relabel(reference: Ref | None, found: dict[str, Annotation]) -> Ref | None:
+    """A reference whose label is the resource's rdfs:label (the named query gave another)."""
+    if reference is None:
+        return None
+    annotation = found.get(reference.iri)
+    reference.label = annotation.label if annotation is not None else None
+    return reference
+
+
 # -- endpoints ---------------------------------------------------------------------------------
 
 
-@router.get("/context.jsonld", name="jsonld_context", summary="The JSON-LD context of the API")
-async def jsonld_context(request: Request) -> JSONResponse:
-    svc = service(request)
-    iri = {"@type": "@id"}
-    xsd_date = {"@type": "http://www.w3.org/2001/XMLSchema#date"}
-    context = {
-        "@context": {
-            "@version": 1.1,
-            "tg": TG,
-            "rdfs": "http://www.w3.org/2000/01/rdf-schema#",
-            "dcterms": "http://purl.org/dc/terms/",
-            "foaf": "http://xmlns.com/foaf/0.1/",
-            "@base": svc.id_base,
-            "iri": "@id",
-            "id": None,
-            "total": None,
-            "limit": None,
-            "offset": None,
-            "matched": None,
-            "items": "@graph",
-            "label": "rdfs:label",
-            "title": "dcterms:title",
-            "shortName": "dcterms:alternative",
-            "placeOfAdoption": "tg:placeOfAdoption",
-            "dateAdopted": {"@id": "tg:dateAdopted", **xsd_date},
-            "dateEntryIntoForce": {"@id": "tg:dateEntryIntoForce", **xsd_date},
-            "homepage": {"@id": "foaf:homepage", **iri},
-            "number": "tg:number",
-            "heading": "tg:heading",
-            "order": "tg:order",
-            "instrument": {"@id": "tg:instrument", **iri},
-            "partOf": {"@id": "tg:partOf", **iri},
-            "paragraphs": {"@reverse": "tg:partOf"},
-            "parts": {"@reverse": "tg:partOf"},
-            "linksOut": None,
-            "linksIn": None,
-            "body": {"@id": "tg:meetingOf", **iri},
-            "convention": None,
-            "conventions": {"@id": "tg:convention", **iri},
-            "ordinal": "tg:ordinal",
-            "extraordinary": "tg:extraordinary",
-            "startDate": {"@id": "tg:startDate", **xsd_date},
-            "endDate": {"@id": "tg:endDate", **xsd_date},
-            "city": "tg:city",
-            "country": "tg:country",
-            "cluster": {"@id": "tg:inCluster", **iri},
-            "symbol": "tg:symbol",
-            "meeting": {"@id": "tg:adoptedAt", **iri},
-            "topics": {"@id": "tg:topic", **iri},
-            "decision": {"@id": "tg:adoptedBy", **iri},
-            "previousVersion": {"@id": "tg:previousVersion", **iri},
-            "versions": {"@reverse": "tg:versionOf"},
-            "type": {"@id": "@type", **iri},
-            "source": None,
-            "target": None,
-            "sourceConvention": None,
-            "targetConvention": None,
-        }
-    }
-    return JSONResponse(context, media_type="application/ld+json")
+@router.get(
+    "/context.jsonld",
+    name="jsonld_context",
+    summary="The JSON-LD context of the API (static, versioned)",
+    response_class=JSONLDResponse,
+    responses={200: {"content": {"application/ld+json": {"schema": {"type": "object"}}}}},
+)
+async def jsonld_context() -> JSONLDResponse:
+    """The context document every answer of the JSON API names in `@context`: each field mapped
+    to a vocabulary IRI. Its version is in it (`schema:version`); a new version only adds."""
+    return JSONLDResponse(models.context_document())
 
 
-@router.get("/conventions", response_model=Page[Convention], response_model_by_alias=True)
+@router.get(
+    "/conventions",
+    response_model=Page[Convention],
+    response_model_by_alias=True,
+    responses=LIST_ERRORS,
+)
 async def list_conventions(request: Request, limit: Limit = 100, offset: Offset = 0):
     """The conventions."""
     svc = service(request)
     total, rows = await page_of(svc, "api-conventions", {}, limit, offset)
     items = [convention(svc, row) for row in rows]
+    describe(items, await annotations(svc, (item.iri for item in items)))
     return Page[Convention](
         context=context_url(request), total=total, limit=limit, offset=offset, items=items
     )
 
 
-def convention(svc: Service, row: dict) -> Convention:
-    return Convention(
+def convention(svc: Service, row: dict, model: type[Convention] = Convention, **extra):
+    return model(
         **ref(svc, row, "convention", "label").model_dump(),
         title=val(row, "title"),
         shortName=val(row, "shortName"),
@@ -329,18 +276,26 @@ def convention(svc: Service, row: dict) -> Convention:
         dateAdopted=val(row, "dateAdopted"),
         dateEntryIntoForce=val(row, "dateEntryIntoForce"),
         homepage=val(row, "homepage"),
+        **extra,
     )
 
 
-@router.get("/conventions/{convention_id}", response_model=Convention)
-async def get_convention(request: Request, convention_id: str):
+@router.get(
+    "/conventions/{convention_id}",
+    response_model=ConventionDetail,
+    response_model_by_alias=True,
+    responses=DETAIL_ERRORS,
+)
+async def get_convention(request: Request, convention_id: ConventionId):
     """One convention."""
     svc = service(request)
     iri = iri_param(svc, convention_id, "convention_id")
     rows = await all_of(svc, "api-conventions", {"convention": iri})
     if not rows:
         raise ServiceError(404, f"no convention {convention_id!r}")
-    return convention(svc, rows[0])
+    found = convention(svc, rows[0], ConventionDetail, context=context_url(request))
+    describe([found], await annotations(svc, [found.iri]))
+    return found
 
 
 async def _provisions(request: Request, convention_id: str, kind: str, limit: int, offset: int):
@@ -351,6 +306,7 @@ async def _provisions(request: Request, convention_id: str, kind: str, limit: in
     params = {"convention": iri, "class": TG + kind}
     total, rows = await page_of(svc, "api-provisions", params, limit, offset)
     items = [provision(svc, row, "provision") for row in rows]
+    describe(items, await annotations(svc, (item.iri for item in items)))
     return Page[Provision](
         context=context_url(request), total=total, limit=limit, offset=offset, items=items
     )
@@ -370,9 +326,10 @@ def provision(svc: Service, row: dict, key: str) -> Provision:
     "/conventions/{convention_id}/articles",
     response_model=Page[Provision],
     response_model_by_alias=True,
+    responses=DETAIL_ERRORS,
 )
 async def list_articles(
-    request: Request, convention_id: str, limit: Limit = 100, offset: Offset = 0
+    request: Request, convention_id: ConventionId, limit: Limit = 100, offset: Offset = 0
 ):
     """The articles of a convention, in document order."""
     return await _provisions(request, convention_id, "Article", limit, offset)
@@ -382,24 +339,44 @@ async def list_articles(
     "/conventions/{convention_id}/annexes",
     response_model=Page[Provision],
     response_model_by_alias=True,
+    responses=DETAIL_ERRORS,
 )
 async def list_annexes(
-    request: Request, convention_id: str, limit: Limit = 100, offset: Offset = 0
+    request: Request, convention_id: ConventionId, limit: Limit = 100, offset: Offset = 0
 ):
     """The annexes of a convention, in document order."""
     return await _provisions(request, convention_id, "Annex", limit, offset)
+
+
+ArticleNumber = Annotated[
+    str,
+    Path(
+        max_length=50,
+        pattern=NUMBER_PATTERN,
+        description="The article's number, e.g. 11",
+        examples=["11"],
+    ),
+]
+ProvisionId = Annotated[
+    str,
+    Path(
+        max_length=500,
+        pattern=PROVISION_PATTERN,
+        description="A provision's short id, e.g. `minamata/article/11/paragraph/3`",
+        examples=["minamata/article/11/paragraph/3"],
+    ),
+]
 
 
 @router.get(
     "/articles/{convention_id}/{number}",
     response_model=ArticleDetail,
     response_model_by_alias=True,
+    responses=DETAIL_ERRORS,
 )
-async def get_article(request: Request, convention_id: str, number: str):
+async def get_article(request: Request, convention_id: ConventionId, number: ArticleNumber):
     """One article: its paragraphs, and every typed link into and out of it (or its paragraphs)."""
     svc = service(request)
-    if not re.fullmatch(r"[\w\-.]+", number):
-        raise ServiceError(422, [{"parameter": "number", "message": "not an article number"}])
     conv = iri_param(svc, convention_id, "convention_id")
     iri = f"{conv}/article/{number}"
     facts, paragraphs, links = await asyncio.gather(
@@ -410,34 +387,35 @@ async def get_article(request: Request, convention_id: str, number: str):
     if not facts:
         raise ServiceError(404, f"no article {number} of {convention_id!r}")
     row = facts[0]
-    out = [link(svc, r) for r in links if val(r, "direction") == "out"]
-    into = [link(svc, r) for r in links if val(r, "direction") == "in"]
-    return ArticleDetail(
+    parts = [provision(svc, r, "paragraph") for r in paragraphs]
+    instrument = ref(svc, row, "instrument")
+    found = await annotations(
+        svc, [iri, *(p.iri for p in parts), *([instrument.iri] if instrument else [])]
+    )
+    article = ArticleDetail(
         **provision(svc, row, "provision").model_dump(),
         context=context_url(request),
-        instrument=ref(svc, row, "instrument", "instrumentLabel"),
+        instrument=relabel(instrument, found),
         partOf=ref(svc, row, "partOf"),
-        paragraphs=[provision(svc, r, "paragraph") for r in paragraphs],
-        linksOut=out,
-        linksIn=into,
+        paragraphs=describe(parts, found),
+        linksOut=[link(svc, r) for r in links if val(r, "direction") == "out"],
+        linksIn=[link(svc, r) for r in links if val(r, "direction") == "in"],
     )
+    return describe([article], found)[0]
 
 
 @router.get(
     "/provisions/{provision_id:path}",
     response_model=ProvisionDetail,
     response_model_by_alias=True,
+    responses=DETAIL_ERRORS,
 )
-async def get_provision(request: Request, provision_id: str):
+async def get_provision(request: Request, provision_id: ProvisionId):
     """Any provision (article, paragraph, annex, annex part) by its short id, e.g.
     `stockholm/annex/A` or `minamata/article/11/paragraph/3`: its parts and its typed links."""
     svc = service(request)
-    if not re.fullmatch(r"[\w\-.]+(/[\w\-.]+)+", provision_id):
-        raise ServiceError(
-            422, [{"parameter": "provision_id", "message": "not a provision id (a/b/c...)"}]
-        )
     iri = svc.id_base + provision_id
-    facts, parts, links = await asyncio.gather(
+    facts, part_rows, links = await asyncio.gather(
         all_of(svc, "api-provision", {"provision": iri}),
         all_of(svc, "api-parts", {"whole": iri}),
         all_of(svc, "api-provision-links", {"provision": iri}),
@@ -445,15 +423,21 @@ async def get_provision(request: Request, provision_id: str):
     if not facts:
         raise ServiceError(404, f"no provision {provision_id!r}")
     row = facts[0]
-    return ProvisionDetail(
+    parts = [provision(svc, r, "part") for r in part_rows]
+    instrument = ref(svc, row, "instrument")
+    found = await annotations(
+        svc, [iri, *(p.iri for p in parts), *([instrument.iri] if instrument else [])]
+    )
+    detail = ProvisionDetail(
         **provision(svc, row, "provision").model_dump(),
         context=context_url(request),
-        instrument=ref(svc, row, "instrument", "instrumentLabel"),
+        instrument=relabel(instrument, found),
         partOf=ref(svc, row, "partOf"),
-        parts=[provision(svc, r, "part") for r in parts],
+        parts=describe(parts, found),
         linksOut=[link(svc, r) for r in links if val(r, "direction") == "out"],
         linksIn=[link(svc, r) for r in links if val(r, "direction") == "in"],
     )
+    return describe([detail], found)[0]
 
 
 def link(svc: Service, row: dict) -> Link:
@@ -468,11 +452,16 @@ def link(svc: Service, row: dict) -> Link:
     )
 
 
-@router.get("/meetings", response_model=Page[Meeting], response_model_by_alias=True)
+@router.get(
+    "/meetings",
+    response_model=Page[Meeting],
+    response_model_by_alias=True,
+    responses=FILTERED_LIST_ERRORS,
+)
 async def list_meetings(
     request: Request,
     convention: IdParam = None,
-    year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
+    year: Year = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ):
@@ -483,6 +472,10 @@ async def list_meetings(
         "year": None if year is None else str(year),
     }
     total, rows = await page_of(svc, "api-meetings", params, limit, offset)
+    counts = {
+        m.meeting: models.MeetingCount(**m.to_dict())
+        for m in coverage.meetings(await svc.rows(svc.queries[coverage.QUERY].bind()))
+    }
     items = [
         Meeting(
             **ref(svc, row, "meeting", "label").model_dump(),
@@ -495,22 +488,34 @@ async def list_meetings(
             city=val(row, "city"),
             country=val(row, "country"),
             cluster=ref(svc, row, "cluster"),
+            coverage=counts.get(row["meeting"].value),
         )
         for row in rows
     ]
+    describe(items, await annotations(svc, (item.iri for item in items)))
     return Page[Meeting](
         context=context_url(request), total=total, limit=limit, offset=offset, items=items
     )
 
 
-@router.get("/decisions", response_model=Page[Decision], response_model_by_alias=True)
+SearchText = Annotated[
+    str, Query(min_length=1, max_length=200, pattern=TEXT_PATTERN, description="Text")
+]
+
+
+@router.get(
+    "/decisions",
+    response_model=models.DecisionPage,
+    response_model_by_alias=True,
+    responses=FILTERED_LIST_ERRORS,
+)
 async def list_decisions(
     request: Request,
     convention: IdParam = None,
     meeting: IdParam = None,
-    year: Annotated[int | None, Query(ge=1900, le=2200)] = None,
+    year: Year = None,
     topic: IdParam = None,
-    q: Annotated[str | None, Query(min_length=1, max_length=200, description="Text")] = None,
+    q: SearchText = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ):
@@ -536,12 +541,27 @@ async def list_decisions(
         )
         for row in rows
     ]
-    return Page[Decision](
-        context=context_url(request), total=total, limit=limit, offset=offset, items=items
+    describe(items, await annotations(svc, (item.iri for item in items)))
+    counts = await svc.rows(svc.queries[coverage.QUERY].bind())
+    found = coverage.of_filters(
+        counts, convention=params["convention"], meeting=params["atMeeting"], year=year
+    )
+    return models.DecisionPage(
+        context=context_url(request),
+        total=total,
+        limit=limit,
+        offset=offset,
+        items=items,
+        coverage=models.Coverage(**found.to_dict()),
     )
 
 
-@router.get("/guidelines", response_model=Page[Guideline], response_model_by_alias=True)
+@router.get(
+    "/guidelines",
+    response_model=Page[Guideline],
+    response_model_by_alias=True,
+    responses=FILTERED_LIST_ERRORS,
+)
 async def list_guidelines(
     request: Request, convention: IdParam = None, limit: Limit = 100, offset: Offset = 0
 ):
@@ -557,7 +577,7 @@ async def list_guidelines(
         by_guideline.setdefault(val(row, "guideline"), []).append(
             GuidelineVersion(
                 **ref(svc, row, "version", "label").model_dump(),
-                decision=ref(svc, row, "decision", "symbol"),
+                decision=ref(svc, row, "decision"),
                 dateAdopted=val(row, "dateAdopted"),
                 previousVersion=ref(svc, row, "previous"),
             )
@@ -572,26 +592,54 @@ async def list_guidelines(
         )
         for row in rows
     ]
+    shown = [version for item in items for version in item.versions]
+    found = await annotations(
+        svc,
+        [
+            *(item.iri for item in items),
+            *(version.iri for version in shown),
+            *(version.decision.iri for version in shown if version.decision),
+        ],
+    )
+    describe(items, found)
+    describe(shown, found)
+    for version in shown:
+        relabel(version.decision, found)
     return Page[Guideline](
         context=context_url(request), total=total, limit=limit, offset=offset, items=items
     )
 
 
 LinkType = Annotated[
-    str | None,
+    str,
     Query(
         alias="type",
         max_length=200,
+        pattern=ID_PATTERN,
         description="A link type: refersTo, implements, recalls, amends, supersedes, requests, "
         "cooperatesWith (or its IRI)",
     ),
 ]
+FromParam = Annotated[
+    str,
+    Query(
+        alias="from",
+        max_length=500,
+        pattern=ID_PATTERN,
+        description="The source convention: a short id (e.g. `minamata`) or the full IRI",
+    ),
+]
 
 
-@router.get("/links", response_model=Page[Link], response_model_by_alias=True)
+@router.get(
+    "/links",
+    response_model=Page[Link],
+    response_model_by_alias=True,
+    responses=FILTERED_LIST_ERRORS,
+)
 async def list_links(
     request: Request,
-    from_: Annotated[str | None, Query(alias="from", max_length=500)] = None,
+    from_: FromParam = None,
     to: IdParam = None,
     link_type: LinkType = None,
     limit: Limit = 100,
@@ -601,10 +649,11 @@ async def list_links(
     svc = service(request)
     type_iri = None
     if link_type:
-        name = link_type.removeprefix("tg:")
-        type_iri = link_type if "://" in link_type else TG + name
-        if not re.fullmatch(r"[\w:/#.\-]+", type_iri):
-            raise ServiceError(422, [{"parameter": "type", "message": "not a link type"}])
+        type_iri = to_iri(link_type, TG)
+        try:
+            ox.NamedNode(type_iri)
+        except ValueError:
+            raise ServiceError(404, f"no link type {link_type!r}: not an IRI") from None
     params = {
         "from": iri_param(svc, from_, "from"),
         "to": iri_param(svc, to, "to"),
@@ -626,10 +675,24 @@ async def list_links(
     )
 
 
-@router.get("/search", response_model=Page[SearchHit], response_model_by_alias=True)
+@router.get(
+    "/search",
+    response_model=Page[SearchHit],
+    response_model_by_alias=True,
+    responses=LIST_ERRORS,
+)
 async def search(
     request: Request,
-    q: Annotated[str, Query(min_length=2, max_length=200, description="Text to look for")],
+    q: Annotated[
+        str,
+        Query(
+            min_length=2,
+            max_length=200,
+            pattern=TEXT_PATTERN,
+            description="Text to look for",
+            examples=["mercury"],
+        ),
+    ],
     limit: Limit = 50,
     offset: Offset = 0,
 ):
@@ -649,23 +712,25 @@ async def search(
     )
 
 
-class NamedQueryInfo(BaseModel):
-    name: str
-    title: str
-    description: str
-    parameters: dict[str, str]
-
-
-@router.get("/queries", response_model=list[NamedQueryInfo])
-async def list_queries(request: Request):
+@router.get(
+    "/queries",
+    response_model=Page[NamedQueryInfo],
+    response_model_by_alias=True,
+    responses=models.errors(422),
+)
+async def list_queries(request: Request, limit: Limit = 100, offset: Offset = 0):
     """The named questions (the .rq files), with their parameters."""
     svc = service(request)
-    return [
+    named = list(svc.queries.values())
+    items = [
         NamedQueryInfo(
             name=q.name,
             title=q.title,
             description=q.description,
             parameters={p.name: f"{p.type}: {p.description}" for p in q.params.values()},
         )
-        for q in svc.queries.values()
+        for q in named[offset : offset + limit]
     ]
+    return Page[NamedQueryInfo](
+        context=context_url(request), total=len(named), limit=limit, offset=offset, items=items
+    )

@@ -10,16 +10,17 @@ from __future__ import annotations
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
-from pydantic import BaseModel, ConfigDict, Field
+from fastapi import APIRouter, Path, Query, Request
 
+from treatygraph.api import models
 from treatygraph.api.api import (
     Limit,
     Offset,
     Page,
-    Ref,
     all_of,
+    annotations,
     context_url,
+    describe,
     iri_param,
     page_of,
     ref,
@@ -27,75 +28,33 @@ from treatygraph.api.api import (
 )
 from treatygraph.api.app import Service, service
 from treatygraph.api.errors import ServiceError
+from treatygraph.api.models import (
+    CODE_PATTERN,
+    ID_PATTERN,
+    PATH_ID_PATTERN,
+    TEXT_PATTERN,
+    AtParam,
+    BoundParty,
+    Disagreement,
+    Instrument,
+    Party,
+    PartyDetail,
+    SourceParam,
+    Status,
+)
 
 router = APIRouter(prefix="/api", tags=["Parties"])
 
 SOURCES = {"ieadb": "source/ieadb-2026-01", "ecolex": "source/ecolex-manyenviron-2024"}
-SourceParam = Annotated[
+InstrumentParam = Annotated[
     str,
-    Query(description="The source dataset: `ieadb` (primary, 2026) or `ecolex` (to about 2018)"),
+    Query(max_length=500, pattern=ID_PATTERN, description="Only this instrument"),
 ]
-AtParam = Annotated[
-    date | None, Query(description="The date at which to look, YYYY-MM-DD (default: today)")
-]
-
-
-class Party(Ref):
-    iso3: str | None = None
-    iso2: str | None = None
-    formalName: str | None = None
-    m49: str | None = None
-    region: str | None = None
-    wikidata: str | None = None
-
-
-class Status(BaseModel):
-    """What one source records of one Party's actions on one instrument."""
-
-    instrument: Ref
-    source: Ref | None = None
-    signed: date | None = None
-    consentKind: Ref | None = None
-    consented: date | None = None
-    inForce: date | None = None
-    objected: date | None = None
-    objectionWithdrawn: date | None = None
-    withdrawn: date | None = None
-
-
-class PartyDetail(Party):
-    model_config = ConfigDict(populate_by_name=True)
-    context: str = Field(alias="@context")
-    status: list[Status]
-
-
-class Instrument(Ref):
-    kind: Ref | None = None
-    amends: Ref | None = None
-    dateAdopted: date | None = None
-    dateEntryIntoForce: date | None = None
-
-
-class BoundParty(Ref):
-    """A Party bound at the date asked, with the date the instrument entered into force for it."""
-
-    iso3: str | None = None
-    inForceSince: date | None = None
-
-
-class Disagreement(BaseModel):
-    """One action both sources record, on different dates."""
-
-    party: Ref
-    instrument: Ref
-    kind: Ref | None = None
-    ieadbDate: date | None = None
-    ecolexDate: date | None = None
 
 
 def source_iri(svc: Service, name: str) -> str:
-    if name.lower() in SOURCES:
-        return svc.id_base + SOURCES[name.lower()]
+    if name in SOURCES:
+        return svc.id_base + SOURCES[name]
     raise ServiceError(
         422, [{"parameter": "source", "message": f"source must be one of {', '.join(SOURCES)}"}]
     )
@@ -121,11 +80,20 @@ def party(svc: Service, row: dict) -> Party:
     )
 
 
-@router.get("/parties", response_model=Page[Party], response_model_by_alias=True)
+@router.get(
+    "/parties",
+    response_model=Page[Party],
+    response_model_by_alias=True,
+    responses=models.errors(422, 503),
+)
 async def list_parties(
     request: Request,
-    q: Annotated[str | None, Query(max_length=200, description="Name or ISO code")] = None,
-    region: Annotated[str | None, Query(max_length=100, description="M49 region")] = None,
+    q: Annotated[
+        str, Query(max_length=200, pattern=TEXT_PATTERN, description="Name or ISO code")
+    ] = None,
+    region: Annotated[
+        str, Query(max_length=100, pattern=TEXT_PATTERN, description="M49 region, e.g. Asia")
+    ] = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ):
@@ -134,18 +102,32 @@ async def list_parties(
     params = {"text": q, "region": region}
     total, rows = await page_of(svc, "api-parties", params, limit, offset)
     items = [party(svc, row) for row in rows]
+    describe(items, await annotations(svc, (item.iri for item in items)))
     return Page[Party](
         context=context_url(request), total=total, limit=limit, offset=offset, items=items
     )
 
 
-@router.get("/parties/{code}", response_model=PartyDetail, response_model_by_alias=True)
-async def get_party(request: Request, code: str):
+PartyCode = Annotated[
+    str,
+    Path(
+        pattern=CODE_PATTERN,
+        description="ISO 3166 alpha-3 code (EUE: the European Union)",
+        examples=["JPN"],
+    ),
+]
+
+
+@router.get(
+    "/parties/{code}",
+    response_model=PartyDetail,
+    response_model_by_alias=True,
+    responses=models.errors(404, 422, 503),
+)
+async def get_party(request: Request, code: PartyCode):
     """One Party (ISO 3166 alpha-3 code, or EUE for the European Union) and its status under
     every instrument, as each source records it."""
     svc = service(request)
-    if not code.isalpha() or len(code) != 3:
-        raise ServiceError(422, [{"parameter": "code", "message": "code is 3 letters, e.g. JPN"}])
     iri = f"{svc.id_base}party/{code.upper()}"
     rows = await all_of(svc, "api-parties", {"party": iri})
     if not rows:
@@ -165,15 +147,24 @@ async def get_party(request: Request, code: str):
         )
         for row in status_rows
     ]
-    return PartyDetail(
+    detail = PartyDetail(
         **party(svc, rows[0]).model_dump(), context=context_url(request), status=status
     )
+    return describe([detail], await annotations(svc, [iri]))[0]
 
 
-@router.get("/instruments", response_model=Page[Instrument], response_model_by_alias=True)
+@router.get(
+    "/instruments",
+    response_model=Page[Instrument],
+    response_model_by_alias=True,
+    responses=models.errors(404, 422, 503),
+)
 async def list_instruments(
     request: Request,
-    amends: Annotated[str | None, Query(description="Only amendments/protocols of this")] = None,
+    amends: Annotated[
+        str,
+        Query(max_length=500, pattern=ID_PATTERN, description="Only amendments/protocols of this"),
+    ] = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ):
@@ -208,10 +199,19 @@ def bound_party(svc: Service, row: dict) -> BoundParty:
     "/instruments/{instrument_id:path}/parties",
     response_model=Page[BoundParty],
     response_model_by_alias=True,
+    responses=models.errors(404, 422, 503),
 )
 async def parties_bound(
     request: Request,
-    instrument_id: str,
+    instrument_id: Annotated[
+        str,
+        Path(
+            max_length=500,
+            pattern=PATH_ID_PATTERN,
+            description="An instrument's short id (e.g. `basel/amendment/ban`) or IRI",
+            examples=["basel/amendment/ban"],
+        ),
+    ],
     at: AtParam = None,
     source: SourceParam = "ieadb",
     limit: Limit = 100,
@@ -231,11 +231,34 @@ async def parties_bound(
     )
 
 
-@router.get("/gaps", response_model=Page[BoundParty], response_model_by_alias=True)
+@router.get(
+    "/gaps",
+    response_model=Page[BoundParty],
+    response_model_by_alias=True,
+    responses=models.errors(404, 422, 503),
+)
 async def gaps(
     request: Request,
-    party_to: Annotated[str, Query(alias="party-to", description="Bound by this instrument")],
-    not_party_to: Annotated[str, Query(alias="not-party-to", description="...and not by this one")],
+    party_to: Annotated[
+        str,
+        Query(
+            alias="party-to",
+            max_length=500,
+            pattern=ID_PATTERN,
+            description="Bound by this instrument",
+            examples=["basel"],
+        ),
+    ],
+    not_party_to: Annotated[
+        str,
+        Query(
+            alias="not-party-to",
+            max_length=500,
+            pattern=ID_PATTERN,
+            description="...and not by this one",
+            examples=["minamata"],
+        ),
+    ],
     at: AtParam = None,
     source: SourceParam = "ieadb",
     limit: Limit = 100,
@@ -257,10 +280,15 @@ async def gaps(
     )
 
 
-@router.get("/disagreements", response_model=Page[Disagreement], response_model_by_alias=True)
+@router.get(
+    "/disagreements",
+    response_model=Page[Disagreement],
+    response_model_by_alias=True,
+    responses=models.errors(404, 422, 503),
+)
 async def disagreements(
     request: Request,
-    instrument: Annotated[str | None, Query(description="Only this instrument")] = None,
+    instrument: InstrumentParam = None,
     limit: Limit = 100,
     offset: Offset = 0,
 ):
