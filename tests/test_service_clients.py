@@ -8,7 +8,20 @@ import subprocess
 import pytest
 import rdflib
 from rdflib.plugins.stores.sparqlstore import SPARQLStore
-from SPARQLWrapper import CSV, JSON, POST, POSTDIRECTLY, TURTLE, URLENCODED, XML, SPARQLWrapper
+from SPARQLWrapper import (
+    CSV,
+    JSON,
+    JSONLD,
+    N3,
+    POST,
+    POSTDIRECTLY,
+    RDFXML,
+    TSV,
+    TURTLE,
+    URLENCODED,
+    XML,
+    SPARQLWrapper,
+)
 
 MINAMATA = "https://w3id.org/treatygraph/id/minamata"
 SELECT = (
@@ -63,6 +76,35 @@ def test_sparqlwrapper_ask_and_construct(server, method):
     client.setReturnFormat(XML)
     graph = client.query().convert()
     assert (rdflib.URIRef(MINAMATA), rdflib.RDFS.label, None) in graph
+
+
+@pytest.mark.parametrize("method", [None, "form", "direct"])
+@pytest.mark.parametrize("fmt", [RDFXML, N3, TURTLE, XML, JSONLD, JSON])
+def test_sparqlwrapper_every_graph_format(server, method, fmt):
+    """SPARQLWrapper sends format=rdf+xml, n3, xml... beside its Accept header: each is served."""
+    client = wrapper(server, method)
+    client.setQuery(CONSTRUCT)
+    client.setReturnFormat(fmt)
+    result = client.query()
+    body = result.response.read()
+    media_type = result.info()["content-type"].split(";")[0]
+    syntax = {
+        "application/rdf+xml": "xml",
+        "text/turtle": "turtle",
+        "application/ld+json": "json-ld",
+    }[media_type]
+    graph = rdflib.Graph().parse(data=body, format=syntax)
+    assert (rdflib.URIRef(MINAMATA), rdflib.RDFS.label, None) in graph
+
+
+@pytest.mark.parametrize("method", [None, "form", "direct"])
+@pytest.mark.parametrize("fmt", [TSV, CSV, JSON, XML])
+def test_sparqlwrapper_every_results_format(server, method, fmt):
+    client = wrapper(server, method)
+    client.setQuery(SELECT)
+    client.setReturnFormat(fmt)
+    result = client.query()
+    assert MINAMATA in result.response.read().decode()
 
 
 @pytest.mark.parametrize("returnFormat", ["xml", "json"])

@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from treatygraph.api import guard
+from treatygraph import guard
 
 OWN = {"https://w3id.org/treatygraph/graph/data/basel/meetings.ttl"}
 
@@ -21,7 +21,6 @@ OWN = {"https://w3id.org/treatygraph/graph/data/basel/meetings.ttl"}
         "SELECT * WHERE { VALUES ?e { <http://127.0.0.1:9/> } SERVICE ?e { ?s ?p ?o } }",
         "SELECT * WHERE { # a comment\n SERVICE\n<http://x/> { ?s ?p ?o } }",
         'SELECT * WHERE { ?s ?p "a" SERVICE <http://x/> { ?s ?p ?o } }',
-        "SELECT * WHERE { \\u0053ERVICE <http://x/> { ?s ?p ?o } }",
         "SELECT * WHERE { ?s ?p ?o FILTER(?s<?p) SERVICE <http://x/> { } }",
     ],
 )
@@ -29,6 +28,14 @@ def test_service_is_refused_however_it_is_written(query):
     with pytest.raises(guard.Refused) as refused:
         guard.check_query(query, OWN)
     assert refused.value.clause == "SERVICE"
+
+
+def test_an_escaped_keyword_is_refused():
+    """Oxigraph does not read \\u escapes outside strings and IRIs; rdflib does. Either way such
+    a text does not run: the guard refuses what its parser cannot read the engine's way."""
+    with pytest.raises(guard.Refused) as refused:
+        guard.check_query("SELECT * WHERE { \\u0053ERVICE <http://x/> { ?s ?p ?o } }", OWN)
+    assert refused.value.clause in ("SERVICE", "parse")
 
 
 @pytest.mark.parametrize(

@@ -29,6 +29,24 @@ class Settings:
     query_workers: int = 2
     # SPARQL Update and the Graph Store Protocol's writes are refused unless this is set.
     write_token: str | None = None
+    # Memory bound of each worker process, in MiB (a query past it gets 503; 0: no bound).
+    worker_memory_mb: int = 1536
+    # Fair sharing of the workers (see api/executor.py): the longest a request waits for a
+    # worker; when a client's query counts as long; how many long queries may run at once.
+    queue_wait: float = 5.0
+    long_query_after: float = 0.5
+    max_long_queries: int = 1
+    # The two layers that keep queries off the network. Never switch them off in service: the
+    # switches exist so that the tests can show each layer stops every attack alone.
+    query_guard: bool = True
+    worker_sandbox: bool = True
+    # The URL clients reach the service at (scheme://host[:port]/), used in every URL the service
+    # writes (VoID, service description, JSON-LD context, redirects); never the Host header.
+    # None: http://<host>:<port>/.
+    public_url: str | None = None
+    # Seconds a client may take to send a request's head (line and headers), and its body.
+    header_timeout: float = 10.0
+    body_timeout: float = 30.0
 
     @classmethod
     def from_env(cls, **overrides) -> Settings:
@@ -50,4 +68,8 @@ def _convert(type_name: str, raw: str):
         return int(raw)
     if type_name == "float":
         return float(raw)
+    if type_name == "bool":
+        if raw.lower() not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+            raise ValueError(f"not a yes/no value: {raw!r}")
+        return raw.lower() in ("1", "true", "yes", "on")
     return raw

@@ -1,19 +1,22 @@
 """The store: one narrow interface over an Oxigraph dataset, in memory or on disk.
 
-Everything above this module speaks SPARQL and media types only. The default graph of a query is the
-union of all named graphs (each source file is a named graph), unless the caller names graphs.
+Everything above this module speaks SPARQL and media types only. The dataset of a query follows the
+SPARQL 1.1 Protocol: the graphs the caller names (default-graph-uri / named-graph-uri) replace the
+query's own FROM / FROM NAMED; else the query's FROM / FROM NAMED apply; else the service's default,
+where the default graph is the union of all graphs (each source file is a named graph).
 """
 
 from __future__ import annotations
 
 import io
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pyoxigraph as ox
 
+from treatygraph import guard
 from treatygraph.namespaces import PREFIXES as NAMESPACE_PREFIXES
 
 # Media types the store can write, for graphs (CONSTRUCT, DESCRIBE, export) and for solutions.
@@ -179,15 +182,19 @@ class Store:
         *,
         default_graphs: Sequence[str] | None = None,
         named_graphs: Sequence[str] | None = None,
+        own_dataset: bool | None = None,
     ) -> QueryResult:
-        """Run a SPARQL query. Without `default_graphs` the default graph is the union of all."""
+        """Run a SPARQL query over the dataset the protocol's rules give (see the module's
+        docstring). `own_dataset` says whether the query has FROM / FROM NAMED, when the caller
+        knows (None: found out here)."""
         options: dict = {}
-        if default_graphs:
-            options["default_graph"] = [ox.NamedNode(g) for g in default_graphs]
-        else:
+        if default_graphs or named_graphs:
+            # The protocol's dataset: a graph it does not name is not in it (an empty default
+            # graph when only named graphs are given, and the other way round).
+            options["default_graph"] = [ox.NamedNode(g) for g in default_graphs or ()]
+            options["named_graphs"] = [ox.NamedNode(g) for g in named_graphs or ()]
+        elif not (guard.names_dataset(sparql) if own_dataset is None else own_dataset):
             options["use_default_graph_as_union"] = True
-        if named_graphs:
-            options["named_graphs"] = [ox.NamedNode(g) for g in named_graphs]
         try:
             raw = self._store.query(sparql, **options)
         except SyntaxError as error:
@@ -212,6 +219,9 @@ class Store:
         """Every quad, or those of one named graph."""
         name = ox.NamedNode(graph) if graph is not None else None
         return iter(self._store.quads_for_pattern(None, None, None, name))
+
+    def has_graph(self, graph: str) -> bool:
+        return self._store.contains_named_graph(ox.NamedNode(graph))
 
     def graphs(self) -> list[str]:
         return sorted(g.value for g in self._store.named_graphs() if isinstance(g, ox.NamedNode))
@@ -270,6 +280,14 @@ class Store:
     def bulk_copy_from(self, other: Store) -> None:
         """Add every quad of `other`, without transactions: for filling a new store fast."""
         self._store.bulk_extend(other.quads())
+
+    def bulk_add(self, quads: Iterable[ox.Quad]) -> None:
+        """Add quads without transactions: for filling a new store fast."""
+        self._store.bulk_extend(quads)
+
+    def default_graph_quads(self) -> Iterator[ox.Quad]:
+        """The quads of the store's own default graph (not the union that queries see)."""
+        return iter(self._store.quads_for_pattern(None, None, None, ox.DefaultGraph()))
 
     def flush(self) -> None:
         if self.path is not None:

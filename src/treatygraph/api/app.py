@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
+import re
 import time
 from collections import OrderedDict
 from contextlib import asynccontextmanager
@@ -15,10 +17,10 @@ from fastapi.staticfiles import StaticFiles
 from fastapi.templating import Jinja2Templates
 
 from treatygraph import catalogue, queries
-from treatygraph.api import errors
+from treatygraph.api import answers, edge, errors
 from treatygraph.api.errors import ServiceError
-from treatygraph.api.executor import Executor, QueryTimeout, WorkerFailed
-from treatygraph.api.worker import Job, Outcome
+from treatygraph.api.executor import Busy, Executor, QueryTimeout, Sharing, WorkerFailed
+from treatygraph.api.worker import Confinement, Job, Outcome
 from treatygraph.settings import Settings
 from treatygraph.store import Limits
 
@@ -42,13 +44,27 @@ class Service:
             workers=settings.query_workers,
             timeout=settings.query_timeout,
             limits=limits,
+            confinement=Confinement(
+                no_network=settings.worker_sandbox, memory_mb=settings.worker_memory_mb
+            ),
+            sharing=Sharing(
+                queue_wait=settings.queue_wait,
+                long_after=settings.long_query_after,
+                max_long=settings.max_long_queries,
+            ),
         )
         self.queries = queries.load_all()
         self.templates = Jinja2Templates(directory=str(PACKAGE / "templates"))
+        self.templates.env.filters["safe_href"] = safe_href
         self.base = (
             settings.base_iri if settings.base_iri.endswith("/") else settings.base_iri + "/"
         )
         self.id_base = self.base + "id/"
+        # Where clients reach this service: every URL it writes starts here (never the Host).
+        host = f"[{settings.host}]" if ":" in settings.host else settings.host
+        public = settings.public_url or f"http://{host}:{settings.port}/"
+        edge.public_origin(public)  # refuses anything but an http(s) origin
+        self.public_root = public.rstrip("/")
         self.ontology_iri = self.base + "ontology"
         self._stats: tuple[int, dict[str, int]] | None = None
         # Answers of the named queries behind the JSON API and pages, until the next write.
@@ -61,6 +77,16 @@ class Service:
         self._catalogue_generation: int | None = 0 if self.catalogue.exists() else None
         self._remaking: asyncio.Task | None = None
         self.started = time.time()
+        # Names this process's view of the dataset: a write bumps the generation (see version).
+        self._instance = f"{int(self.started * 1000):x}"
+
+    def version(self) -> str:
+        """The dataset's version as this service sees it: changes with every write, with every
+        start (the store may have been rebuilt in between), and each day (pages default to
+        today's date)."""
+        return (
+            f"{self._instance}g{self.executor.generation}d{time.strftime('%Y%m%d', time.gmtime())}"
+        )
 
     # -- running ----------------------------------------------------------------------------
 
@@ -70,6 +96,8 @@ class Service:
             outcome = await self.executor.run(job, timeout)
         except QueryTimeout as error:
             raise ServiceError(503, str(error)) from None
+        except Busy as error:
+            raise ServiceError(503, str(error), {"Retry-After": str(error.retry_after)}) from None
         except WorkerFailed as error:
             raise ServiceError(503, f"the query could not be run: {error}") from None
         return check(outcome)
@@ -83,6 +111,8 @@ class Service:
             outcome = await self.executor.write(job)
         except QueryTimeout as error:
             raise ServiceError(503, str(error)) from None
+        except Busy as error:
+            raise ServiceError(503, str(error), {"Retry-After": str(error.retry_after)}) from None
         except WorkerFailed as error:
             raise ServiceError(503, f"the update could not be run: {error}") from None
         finally:
@@ -107,7 +137,7 @@ class Service:
             generation = self.executor.generation
             try:
                 outcome = await self.executor.run(Job("catalogue"), timeout=CATALOGUE_TIMEOUT)
-            except (QueryTimeout, WorkerFailed) as error:
+            except (QueryTimeout, Busy, WorkerFailed) as error:
                 log.warning("the catalogue could not be remade: %s", error)
                 return
             if outcome.error is not None:
@@ -165,10 +195,33 @@ class Service:
         return iri
 
 
+def safe_href(href: str | None) -> str | None:
+    """The link target to write for an IRI or path, or None when it must not be a link: only
+    this service's paths (not `//host`), fragments, and http(s) IRIs; never `javascript:`,
+    `data:` or another scheme, whatever the data holds. Pages make every link through here."""
+    if not href or not isinstance(href, str):
+        return None
+    if any(ord(c) <= 0x20 or ord(c) == 0x7F or c == "\\" for c in href):
+        return None  # browsers drop such characters, which could hide a scheme
+    if href.startswith("/"):
+        return None if href.startswith("//") else href
+    if href.startswith(("#", "?")) or href.lower().startswith(("http://", "https://")):
+        return href
+    return None
+
+
 def check(outcome: Outcome) -> Outcome:
     """Turn a worker's error report into the matching HTTP answer."""
     if outcome.error is None:
         return outcome
+    if outcome.error_kind == "refused":
+        raise ServiceError(400, outcome.error)
+    if outcome.error_kind == "upload":
+        raise ServiceError(int(outcome.value or 400), outcome.error)
+    if outcome.error_kind == "memory":
+        raise ServiceError(503, outcome.error)
+    if outcome.error_kind == "evaluation":
+        raise ServiceError(400, f"the query could not be evaluated: {outcome.error}")
     if outcome.error_kind == "syntax":
         raise ServiceError(400, f"the query is not valid SPARQL: {outcome.error}")
     if outcome.error_kind == "too_large":
@@ -177,6 +230,11 @@ def check(outcome: Outcome) -> Outcome:
         )
     if outcome.error_kind == "bad_data":
         raise ServiceError(400, f"the request could not be processed: {outcome.error}")
+    if outcome.error_kind == "update":
+        # The engine refused an update for the dataset's state: CREATE of a graph that exists,
+        # MOVE/DROP/CLEAR of one that does not (SILENT makes these pass).
+        state = re.search(r"already exists|does not exist", outcome.error)
+        raise ServiceError(409 if state else 400, f"the update was refused: {outcome.error}")
     raise ServiceError(500, f"the query failed: {outcome.error}")
 
 
@@ -204,7 +262,7 @@ def create_app(settings: Settings) -> FastAPI:
                 svc._remaking.cancel()
             await svc.executor.close()
 
-    app = FastAPI(
+    app = TreatyGraphApp(
         title="treatygraph",
         version="0.1.0",
         description=(
@@ -213,9 +271,15 @@ def create_app(settings: Settings) -> FastAPI:
             "dereferenceable IRIs under /id and pages for people."
         ),
         lifespan=lifespan,
+        # /docs is served below with its own security policy; ReDoc (fonts and script from
+        # other hosts, an inline style) is not served.
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.service = svc
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    app.add_middleware(edge.BodyTimeout, seconds=settings.body_timeout)
+    app.add_middleware(edge.AllowedMethods, router=app.router)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=["*"],
@@ -230,7 +294,22 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(resources.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=str(PACKAGE / "static")), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    async def swagger_ui():
+        return edge.docs_page(f"{app.title} - Swagger UI", app.openapi_url or "/openapi.json")
+
     return app
+
+
+class TreatyGraphApp(FastAPI):
+    """FastAPI with two layers around everything, error pages of the outermost handler included:
+    URLs from the public URL, and the security headers on every answer."""
+
+    def build_middleware_stack(self):
+        svc = self.state.service
+        stack = answers.Answers(super().build_middleware_stack(), svc.version)
+        return edge.PublicOrigin(edge.SecurityHeaders(stack), svc.public_root)
 
 
 class BodyLimit:
@@ -252,7 +331,7 @@ class BodyLimit:
                 if status == 413
                 else "invalid Content-Length"
             )
-            return await _plain(send, status, message)
+            return await _plain(send, status, message, scope)
         received = 0
 
         async def limited_receive():
@@ -268,7 +347,7 @@ class BodyLimit:
             await self.app(scope, limited_receive, send)
         except BodyTooLarge:
             await _plain(
-                send, 413, f"the request body is larger than the limit of {self.limit} bytes"
+                send, 413, f"the request body is larger than the limit of {self.limit} bytes", scope
             )
 
 
@@ -276,14 +355,20 @@ class BodyTooLarge(Exception):
     """Raised while reading a chunked body that passes the limit."""
 
 
-async def _plain(send, status: int, message: str) -> None:
-    body = (message + "\n").encode()
+async def _plain(send, status: int, message: str, scope) -> None:
+    """The error answer before any route ran: the JSON API's error body under /api, else text."""
+    if scope.get("path", "").startswith("/api"):
+        body = json.dumps({"detail": message, "errors": []}).encode()
+        media_type = b"application/json"
+    else:
+        body = (message + "\n").encode()
+        media_type = b"text/plain; charset=utf-8"
     await send(
         {
             "type": "http.response.start",
             "status": status,
             "headers": [
-                (b"content-type", b"text/plain; charset=utf-8"),
+                (b"content-type", media_type),
                 (b"content-length", str(len(body)).encode()),
                 (b"access-control-allow-origin", b"*"),
             ],

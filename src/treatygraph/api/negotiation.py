@@ -26,7 +26,11 @@ FORMAT_NAMES = {
     "jsonld": "application/ld+json",
     "json-ld": "application/ld+json",
     "rdfxml": "application/rdf+xml",
+    "rdf+xml": "application/rdf+xml",
     "rdf": "application/rdf+xml",
+    # SPARQLWrapper's N3: a Turtle document is N3, so N3 readers read it.
+    "n3": "text/turtle",
+    "text/n3": "text/turtle",
     "trig": "application/trig",
     "nq": "application/n-quads",
     "nquads": "application/n-quads",
@@ -160,12 +164,20 @@ def negotiate(
     fmt: str | None, accept: str | None, offered: Sequence[str], aliases: dict | None = None
 ) -> str:
     """The media type to answer with: the `format` parameter when given (for browsers), else the
-    best match for the Accept header; a 406 naming what is available when nothing fits."""
+    best match for the Accept header; a 406 naming what is available when nothing fits.
+
+    Clients such as SPARQLWrapper send a `format` beside a correct Accept header, sometimes a
+    name that fits another query form (format=csv for a CONSTRUCT); a format that is not
+    available here then yields to an Accept header that names something that is."""
     if fmt:
         chosen = from_format(fmt, offered)
-        if chosen is None:
+        if chosen is not None:
+            return chosen
+        explicit = [r for r in parse_accept(accept) if r.type != "*" and r.q > 0]
+        fallback = choose(accept, offered, aliases or {}) if explicit else None
+        if fallback is None:
             raise ServiceError(406, f"format {fmt!r} is not available here; use one of {offered}")
-        return chosen
+        return fallback
     chosen = choose(accept, offered, aliases or {})
     if chosen is None:
         raise ServiceError(

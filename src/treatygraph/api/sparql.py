@@ -8,7 +8,6 @@ a worker with the time and size bounds. Writes need `Authorization: Bearer <writ
 from __future__ import annotations
 
 import hmac
-import re
 import uuid
 from urllib.parse import parse_qs
 
@@ -16,11 +15,13 @@ import pyoxigraph as ox
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
-from treatygraph.api import guard, negotiation
+from treatygraph import guard, uploads, write_policy
+from treatygraph.api import negotiation
 from treatygraph.api.app import Service, service
 from treatygraph.api.errors import ServiceError
 from treatygraph.api.worker import Job
 from treatygraph.store import RDF_FORMATS
+from treatygraph.uploads import UploadLimits
 
 router = APIRouter(tags=["SPARQL"])
 FORM = "application/x-www-form-urlencoded"
@@ -74,6 +75,7 @@ async def sparql_endpoint(request: Request) -> Response:
 @router.post("/update", summary="SPARQL 1.1 Update (needs the write token)")
 async def update_endpoint(request: Request) -> Response:
     svc = service(request)
+    authorize(request, svc)
     params = _multi(request.query_params.multi_items())
     media_type, charset = _content_type(request)
     if charset and charset not in ("utf-8", "utf8"):
@@ -89,19 +91,20 @@ async def update_endpoint(request: Request) -> Response:
 
 
 async def _query(request: Request, svc: Service, text: str, params: dict) -> Response:
+    # What the query may do is decided by the guard in the worker, on a parse; here only what
+    # is cheap and not a security decision: the nesting bound and the form (for negotiation).
     try:
-        # The graph names matter only to FROM; listing them is slow on a large store.
-        mentions_from = re.search(r"from", text, re.IGNORECASE) is not None
-        checked = guard.check_query(text, await svc.own_graphs() if mentions_from else frozenset())
+        guard.check_nesting(text)
     except guard.Refused as refused:
         raise ServiceError(400, str(refused)) from None
+    form = guard.query_form(text)
     offered, aliases = (
         (negotiation.GRAPH_TYPES, negotiation.GRAPH_ALIASES)
-        if checked.form in ("construct", "describe")
+        if form in ("construct", "describe")
         else (negotiation.SOLUTION_TYPES, negotiation.SOLUTION_ALIASES)
     )
     chosen = _negotiate(request, params, offered, aliases)
-    if checked.relative:
+    if guard.has_relative_iri(text):
         text = f"BASE <{_endpoint(request)}> {text}"
     job = Job(
         "query",
@@ -109,10 +112,12 @@ async def _query(request: Request, svc: Service, text: str, params: dict) -> Res
         media_type=chosen,
         default_graphs=tuple(params.get("default-graph-uri", [])),
         named_graphs=tuple(params.get("named-graph-uri", [])),
+        guard=svc.settings.query_guard,
+        client=True,
     )
     outcome = await svc.run(job)
     if outcome.kind == "graph" and chosen not in negotiation.GRAPH_TYPES:
-        # The guard could not tell the form (unusual text): answer in the graph default.
+        # The form could not be told from the text (unusual text): answer in the graph default.
         chosen = negotiation.GRAPH_TYPES[0]
         outcome = await svc.run(Job(**{**job.__dict__, "media_type": chosen}))
     body = b"" if request.method == "HEAD" else outcome.body
@@ -127,16 +132,21 @@ def _negotiate(request: Request, params: dict, offered: list[str], aliases: dict
 async def _update(request: Request, svc: Service, text: str, params: dict) -> Response:
     authorize(request, svc)
     try:
-        checked = guard.check_update(text)
+        guard.check_nesting(text)
         using = params.get("using-graph-uri", [])
         using_named = params.get("using-named-graph-uri", [])
         if using or using_named:
             text = guard.add_using(text, using, using_named)
     except guard.Refused as refused:
         raise ServiceError(400, str(refused)) from None
-    if checked.relative:
+    if guard.has_relative_iri(text):
         text = f"BASE <{_endpoint(request)}> {text}"
-    await svc.write(Job("update", text))
+    try:  # no operation may target a curated graph (see treatygraph.write_policy)
+        await write_policy.refuse_update(svc.settings.store_path, text)
+    except write_policy.WriteRefused as refused:
+        raise ServiceError(refused.status, str(refused)) from None
+    # The guard checks the update on a parse in the (sandboxed) writer, before the engine.
+    await svc.write(Job("update", text, guard=svc.settings.query_guard))
     return Response(status_code=204)
 
 
@@ -278,6 +288,8 @@ def _rdf_response(request: Request, turtle: str, base: str, html: bool = False) 
 @router.delete("/rdf-graphs/service", summary="Graph Store Protocol: delete a graph (token)")
 async def graph_store(request: Request) -> Response:
     svc = service(request)
+    if request.method not in ("GET", "HEAD"):
+        authorize(request, svc)  # who may write comes before what the request says
     params = _multi(request.query_params.multi_items())
     graphs = params.get("graph", [])
     if "default" in params and graphs:
@@ -291,7 +303,11 @@ async def graph_store(request: Request) -> Response:
         raise ServiceError(400, f"graph must be an absolute IRI, got {graph!r}")
     if request.method in ("GET", "HEAD"):
         return await _gsp_get(request, svc, graph)
-    authorize(request, svc)
+    if graph is not None:  # curated graphs change only through data/ (write_policy)
+        try:
+            write_policy.refuse_graph_write(svc.settings.store_path, graph, request.method)
+        except write_policy.WriteRefused as refused:
+            raise ServiceError(refused.status, str(refused)) from None
     if request.method == "DELETE":
         if graph is None:
             await svc.write(Job("update", "CLEAR DEFAULT"))
@@ -300,7 +316,7 @@ async def graph_store(request: Request) -> Response:
             raise ServiceError(404, f"no graph <{graph}> in this dataset")
         await svc.write(Job("drop", graph=graph))
         return Response(status_code=204)
-    media_type, data = await _gsp_payload(request)
+    media_type, data = await _gsp_payload(request, svc)
     existed = graph is None or graph in await svc.own_graphs()
     if request.method == "PUT":
         if graph is None:
@@ -327,9 +343,9 @@ async def _gsp_get(request: Request, svc: Service, graph: str | None) -> Respons
 
 
 async def _gsp_create(request: Request, svc: Service) -> Response:
-    """POST to the service itself: a new graph with a fresh IRI (Location header)."""
-    authorize(request, svc)
-    media_type, data = await _gsp_payload(request)
+    """POST to the service itself: a new graph with a fresh IRI (Location header); the caller
+    has checked the token."""
+    media_type, data = await _gsp_payload(request, svc)
     graph = f"{svc.base}graph/uploaded/{uuid.uuid4()}"
     await svc.write(Job("load", data=data, media_type=media_type, graph=graph))
     return Response(status_code=201, headers={"Location": graph})
@@ -344,16 +360,27 @@ EXTENSIONS = {
 }
 
 
-async def _gsp_payload(request: Request) -> tuple[str, bytes]:
-    """The RDF sent with a GSP write, parsed (a bad body is refused before anything is written)
-    and handed on as N-Triples; the parts of a multipart/form-data body are merged into one."""
+async def _gsp_payload(request: Request, svc: Service) -> tuple[str, bytes]:
+    """The RDF sent with a GSP write, parsed within the upload bounds in a sandboxed worker (a
+    bad body is refused before anything is written) and handed on as N-Triples; the parts of a
+    multipart/form-data body are merged into one."""
     media_type, _ = _content_type(request)
     if media_type == "multipart/form-data":
-        return await _multipart_payload(request)
+        return await _multipart_payload(request, svc)
     media_type = _graph_media_type(media_type)
-    triples = _check_rdf(await request.body(), media_type, str(request.url))
-    # Handed on as N-Triples: relative IRIs are resolved here, against the request's URL.
-    return "application/n-triples", ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
+    return "application/n-triples", await _read_upload(
+        svc, await request.body(), media_type, str(request.url)
+    )
+
+
+async def _read_upload(svc: Service, data: bytes, media_type: str, base: str) -> bytes:
+    # Relative IRIs are resolved in the worker, against the request's URL.
+    try:
+        uploads.precheck(data, media_type, UploadLimits())
+    except uploads.UploadRefused as refused:
+        raise ServiceError(refused.status, str(refused)) from None
+    job = Job("upload", data=data, media_type=media_type, base=base)
+    return (await svc.run(job)).body
 
 
 def _graph_media_type(media_type: str) -> str:
@@ -368,20 +395,12 @@ def _graph_media_type(media_type: str) -> str:
     return media_type
 
 
-def _check_rdf(data: bytes, media_type: str, base: str) -> list:
-    try:
-        # Parse first: a malformed body is the client's error, and nothing is written.
-        return list(ox.parse(data, format=RDF_FORMATS[media_type], base_iri=base))
-    except (SyntaxError, ValueError) as error:
-        raise ServiceError(400, f"the graph is not valid {media_type}: {error}") from None
-
-
-async def _multipart_payload(request: Request) -> tuple[str, bytes]:
+async def _multipart_payload(request: Request, svc: Service) -> tuple[str, bytes]:
     try:
         form = await request.form()
     except Exception as error:  # noqa: BLE001 - any parse failure is the client's
         raise ServiceError(400, f"the multipart body could not be read: {error}") from None
-    triples = []
+    lines = []
     for _, part in form.multi_items():
         if isinstance(part, str):
             continue
@@ -390,10 +409,10 @@ async def _multipart_payload(request: Request) -> tuple[str, bytes]:
         media_type = _graph_media_type(
             declared if declared in RDF_FORMATS else EXTENSIONS.get(suffix, declared)
         )
-        triples += _check_rdf(await part.read(), media_type, str(request.url))
-    if not triples and not form:
+        lines.append(await _read_upload(svc, await part.read(), media_type, str(request.url)))
+    if not lines and not form:
         raise ServiceError(400, "the multipart body has no parts")
-    return "application/n-triples", ox.serialize(triples, format=ox.RdfFormat.N_TRIPLES) or b""
+    return "application/n-triples", b"".join(lines)
 
 
 def _insert_data(data: bytes, media_type: str) -> str:
@@ -454,7 +473,8 @@ def _is_iri(value: str) -> bool:
 
 
 def _root(request: Request) -> str:
-    return str(request.base_url).rstrip("/")
+    """The service's public URL (settings), never one made from the request's Host header."""
+    return service(request).public_root
 
 
 def _endpoint(request: Request) -> str:
