@@ -29,6 +29,13 @@ class Settings:
     query_workers: int = 2
     # SPARQL Update and the Graph Store Protocol's writes are refused unless this is set.
     write_token: str | None = None
+    # A SPARQL 1.1 engine to serve instead of the embedded store (build loads it, serve reads
+    # it): its query URL or base URL, the engine's preset (oxigraph, virtuoso, fuseki; none: the
+    # plain protocols) and credentials for writes.
+    store_url: str | None = None
+    store_engine: str | None = None
+    store_user: str | None = None
+    store_password: str | None = None
     # Memory bound of each worker process, in MiB (a query past it gets 503; 0: no bound).
     worker_memory_mb: int = 1536
     # Fair sharing of the workers (see api/executor.py): the longest a request waits for a

@@ -23,6 +23,7 @@ from treatygraph.api.executor import Busy, Executor, QueryTimeout, Sharing, Work
 from treatygraph.api.worker import Confinement, Job, Outcome
 from treatygraph.settings import Settings
 from treatygraph.store import Limits
+from treatygraph.stores.base import Limits as StoreLimits
 
 PACKAGE = Path(__file__).resolve().parents[1]
 CACHED_ANSWERS_MAX = 1024  # answers remembered (least recently used go first)
@@ -33,26 +34,46 @@ GRAPHS_TIMEOUT = 120.0  # seconds a worker may take to list the named graphs (on
 log = logging.getLogger(__name__)
 
 
+def make_executor(settings: Settings):
+    """The embedded store's worker pool, or the remote engine's executor (`store_url`)."""
+    if settings.store_url:
+        from treatygraph.api.remote_executor import RemoteExecutor
+        from treatygraph.stores import open_store
+
+        store = open_store(
+            settings.store_url,
+            engine=settings.store_engine,
+            user=settings.store_user,
+            password=settings.store_password,
+            timeout=settings.query_timeout,
+            limits=StoreLimits(max_rows=settings.max_rows, max_bytes=settings.max_result_bytes),
+        )
+        return RemoteExecutor(
+            store, timeout=settings.query_timeout, query_guard=settings.query_guard
+        )
+    limits = Limits(max_rows=settings.max_rows, max_bytes=settings.max_result_bytes)
+    return Executor(
+        settings.store_path,
+        workers=settings.query_workers,
+        timeout=settings.query_timeout,
+        limits=limits,
+        confinement=Confinement(
+            no_network=settings.worker_sandbox, memory_mb=settings.worker_memory_mb
+        ),
+        sharing=Sharing(
+            queue_wait=settings.queue_wait,
+            long_after=settings.long_query_after,
+            max_long=settings.max_long_queries,
+        ),
+    )
+
+
 class Service:
     """What every router needs: the settings, the executor, the named queries, the templates."""
 
     def __init__(self, settings: Settings):
         self.settings = settings
-        limits = Limits(max_rows=settings.max_rows, max_bytes=settings.max_result_bytes)
-        self.executor = Executor(
-            settings.store_path,
-            workers=settings.query_workers,
-            timeout=settings.query_timeout,
-            limits=limits,
-            confinement=Confinement(
-                no_network=settings.worker_sandbox, memory_mb=settings.worker_memory_mb
-            ),
-            sharing=Sharing(
-                queue_wait=settings.queue_wait,
-                long_after=settings.long_query_after,
-                max_long=settings.max_long_queries,
-            ),
-        )
+        self.executor = make_executor(settings)
         self.queries = queries.load_all()
         self.templates = Jinja2Templates(directory=str(PACKAGE / "templates"))
         self.templates.env.filters["safe_href"] = safe_href
@@ -74,7 +95,9 @@ class Service:
         # The catalogue answers unfiltered lists and search while it matches the store: it was
         # made with the store (build) or remade after the last write (generation).
         self.catalogue = catalogue.Catalogue(catalogue.path_for(settings.store_path))
-        self._catalogue_generation: int | None = 0 if self.catalogue.exists() else None
+        self.uses_catalogue = getattr(self.executor, "catalogue", True)
+        kept = self.uses_catalogue and self.catalogue.exists()
+        self._catalogue_generation: int | None = 0 if kept else None
         self._remaking: asyncio.Task | None = None
         self.started = time.time()
         # Names this process's view of the dataset: a write bumps the generation (see version).
@@ -123,12 +146,16 @@ class Service:
 
     def current_catalogue(self) -> catalogue.Catalogue | None:
         """The catalogue when it matches the store as it is now, else None (ask the store)."""
+        if not self.uses_catalogue:
+            return None
         if self._catalogue_generation == self.executor.generation and self.catalogue.exists():
             return self.catalogue
         return None
 
     def remake_catalogue(self) -> None:
         """Remake the catalogue in the background, on a query worker (one at a time)."""
+        if not self.uses_catalogue:
+            return
         if self._remaking is None or self._remaking.done():
             self._remaking = asyncio.get_running_loop().create_task(self._remake())
 
@@ -218,8 +245,10 @@ def check(outcome: Outcome) -> Outcome:
         raise ServiceError(400, outcome.error)
     if outcome.error_kind == "upload":
         raise ServiceError(int(outcome.value or 400), outcome.error)
-    if outcome.error_kind == "memory":
+    if outcome.error_kind in ("memory", "unavailable"):
         raise ServiceError(503, outcome.error)
+    if outcome.error_kind == "store":
+        raise ServiceError(502, outcome.error)
     if outcome.error_kind == "evaluation":
         raise ServiceError(400, f"the query could not be evaluated: {outcome.error}")
     if outcome.error_kind == "syntax":
@@ -278,6 +307,8 @@ def create_app(settings: Settings) -> FastAPI:
     )
     app.state.service = svc
     app.add_middleware(BodyLimit, limit=settings.max_body_bytes)
+    # The SPARQL editor's page: its own policy (two fixed stylesheets of YASGUI, by hash).
+    app.add_middleware(pages.EditorPolicy)
     app.add_middleware(edge.BodyTimeout, seconds=settings.body_timeout)
     app.add_middleware(edge.AllowedMethods, router=app.router)
     app.add_middleware(
@@ -294,6 +325,8 @@ def create_app(settings: Settings) -> FastAPI:
     app.include_router(resources.router)
     app.include_router(pages.router)
     app.mount("/static", StaticFiles(directory=str(PACKAGE / "static")), name="static")
+    # Front-end libraries installed from npm (package.json), served from node_modules.
+    app.mount("/vendor", pages.vendor_files(), name="vendor")
 
     @app.get("/docs", include_in_schema=False)
     async def swagger_ui():

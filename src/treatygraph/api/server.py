@@ -37,6 +37,8 @@ def serve(settings: Settings, *, build: bool = True) -> int:
     With `build` false the store is served as it is (it must exist): for a store built from
     other sources than data/, such as the benchmark's generated graphs.
     """
+    if settings.store_url:
+        return _serve(settings, held=None, where=settings.store_url)
     if not build and not settings.store_path.is_dir():
         print(f"not serving: no store at {settings.store_path}", file=sys.stderr)
         return 2
@@ -53,10 +55,14 @@ def serve(settings: Settings, *, build: bool = True) -> int:
         print(kept, file=sys.stderr)
         print("not serving: the store was left as it was (see above)", file=sys.stderr)
         return 1
+    return _serve(settings, held=held, where=str(settings.store_path))
+
+
+def _serve(settings: Settings, *, held, where: str) -> int:
     app = create_app(settings)
     mode = "writable with the token" if settings.write_token else "read-only"
     print(
-        f"treatygraph: serving {settings.store_path} on http://{settings.host}:{settings.port}/ "
+        f"treatygraph: serving {where} on http://{settings.host}:{settings.port}/ "
         f"(SPARQL at /sparql, {mode})",
         file=sys.stderr,
     )
@@ -67,7 +73,8 @@ def serve(settings: Settings, *, build: bool = True) -> int:
         log_level="warning",
         http=with_header_timeout(settings.header_timeout),
     )
-    held.close()
+    if held is not None:
+        held.close()
     return 0
 
 
