@@ -4,7 +4,7 @@
 - `SecurityHeaders`: nosniff, a Content-Security-Policy, no framing, no referrer leaks.
 - `AllowedMethods`: HEAD wherever GET is served, OPTIONS answering with the complete Allow.
 - `BodyTimeout`: a client that does not send its body within the bound gets 408.
-- `docs_page`: the OpenAPI explorer with its own, narrower policy (its assets are on a CDN).
+- `docs_page`: the OpenAPI explorer with its own policy (its start-up script and inline styles).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ PAGE_CSP = (
 )
 # Anything else (RDF, JSON, text) is data, never a document: it may load nothing at all.
 DATA_CSP = "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'"
-CDN = "https://cdn.jsdelivr.net"
+SWAGGER_UI = "/vendor/swagger-ui-dist"  # npm swagger-ui-dist, served from node_modules
 PROBED = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
 
 
@@ -226,19 +226,29 @@ async def _answer(send, status: int, body: bytes, headers: list[tuple[bytes, byt
 
 
 def docs_page(title: str, openapi_url: str) -> HTMLResponse:
-    """Swagger UI, which the installed FastAPI loads from a CDN (it ships no local copy): its
-    policy allows that CDN for scripts and styles, its one inline script by hash, and inline
-    styles (Swagger UI sets them); still no framing and no other origin."""
-    page = get_swagger_ui_html(openapi_url=openapi_url, title=title, oauth2_redirect_url=None)
+    """Swagger UI, served from this origin: its script, styles and icon come from the npm package
+    swagger-ui-dist (installed at set-up time, served under /vendor from node_modules), so the
+    page works offline and loads nothing from another host. Its policy allows its one inline
+    start-up script by hash, and inline styles (Swagger UI sets them); no other origin, no
+    framing, no online validator (`validatorUrl: null`, which would fetch a badge)."""
+    page = get_swagger_ui_html(
+        openapi_url=openapi_url,
+        title=title,
+        oauth2_redirect_url=None,
+        swagger_js_url=f"{SWAGGER_UI}/swagger-ui-bundle.js",
+        swagger_css_url=f"{SWAGGER_UI}/swagger-ui.css",
+        swagger_favicon_url=f"{SWAGGER_UI}/favicon-32x32.png",
+        swagger_ui_parameters={"validatorUrl": None},
+    )
     body = bytes(page.body)
     hashes = " ".join(
         "'sha256-" + base64.b64encode(hashlib.sha256(script).digest()).decode() + "'"
         for script in re.findall(rb"<script>(.*?)</script>", body, re.DOTALL)
     )
     policy = (
-        f"default-src 'self'; script-src 'self' {CDN} {hashes}; "
-        f"style-src 'self' {CDN} 'unsafe-inline'; "
-        "img-src 'self' data: https://fastapi.tiangolo.com; connect-src 'self'; "
+        f"default-src 'self'; script-src 'self' {hashes}; "
+        "style-src 'self' 'unsafe-inline'; "
+        "img-src 'self' data:; connect-src 'self'; "
         "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'"
     )
     return HTMLResponse(body, headers={"Content-Security-Policy": policy})
