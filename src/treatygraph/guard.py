@@ -165,19 +165,29 @@ def _parse(text: str, *, update: bool):
                 )
             )
 
-    limit = sys.getrecursionlimit()
-    previous = threading.stack_size(_PARSE_STACK)
-    try:
-        sys.setrecursionlimit(max(limit, _PARSE_RECURSION))
-        thread = threading.Thread(target=run, name="guard-parse")
-        thread.start()
-        thread.join()
-    finally:
-        threading.stack_size(previous)
-        sys.setrecursionlimit(limit)
+    on_parser_stack(run)
     if isinstance(outcome[0], Refused):
         raise outcome[0]
     return outcome[0]
+
+
+_PARSE_LOCK = threading.Lock()  # the stack size is set for the whole process: one at a time
+
+
+def on_parser_stack(work: Callable[[], None]) -> None:
+    """Run `work` on a thread with a deep stack and a high recursion limit, and wait for it:
+    rdflib's SPARQL parser recurses per level of nesting (MAX_NESTING levels fit)."""
+    with _PARSE_LOCK:
+        limit = sys.getrecursionlimit()
+        previous = threading.stack_size(_PARSE_STACK)
+        try:
+            sys.setrecursionlimit(max(limit, _PARSE_RECURSION))
+            thread = threading.Thread(target=work, name="sparql-parse")
+            thread.start()
+            thread.join()
+        finally:
+            threading.stack_size(previous)
+            sys.setrecursionlimit(limit)
 
 
 def _walk(node) -> Iterator:
@@ -317,6 +327,7 @@ __all__ = [
     "GraphNames",
     "MAX_NESTING",
     "Refused",
+    "on_parser_stack",
     "add_using",
     "check_nesting",
     "check_query",

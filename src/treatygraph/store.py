@@ -242,6 +242,12 @@ class Store:
         triples = {q.triple for q in self._store}
         return ox.serialize(sorted(triples, key=str), format=fmt) or b""
 
+    def dump_graph(self, media_type: str, graph: str | None) -> bytes:
+        """One graph as it is stored: a named graph, or (None) the store's own default graph,
+        which the Graph Store Protocol's ?default names (queries see the union instead)."""
+        source = ox.DefaultGraph() if graph is None else ox.NamedNode(graph)
+        return self._store.dump(format=RDF_FORMATS[media_type], from_graph=source) or b""
+
     # -- writing -----------------------------------------------------------------------------
 
     def update(self, sparql: str) -> None:

@@ -39,12 +39,11 @@ from __future__ import annotations
 
 import json
 import re
-import sys
-import threading
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
+from treatygraph.guard import on_parser_stack
 from treatygraph.namespaces import GRAPH
 
 MARKER = "build.json"  # the build record in the store directory (written by treatygraph.build)
@@ -69,9 +68,6 @@ _KEPT_ESCAPED = {
     "\b": "\\b",
     "\f": "\\f",
 }
-_PARSE_STACK = 64 * 1024 * 1024  # the parser recurses per nesting level
-_PARSE_RECURSION = 50_000
-_PARSE_LOCK = threading.Lock()
 DEFAULT = "DEFAULT"
 
 
@@ -345,17 +341,7 @@ def _parse(text: str):
         except Exception as error:  # noqa: BLE001 - any parse failure refuses the update
             outcome.append(UpdateUnreadable(_unreadable(error)))
 
-    with _PARSE_LOCK:
-        limit = sys.getrecursionlimit()
-        previous = threading.stack_size(_PARSE_STACK)
-        try:
-            sys.setrecursionlimit(max(limit, _PARSE_RECURSION))
-            thread = threading.Thread(target=run, name="write-policy-parse")
-            thread.start()
-            thread.join()
-        finally:
-            threading.stack_size(previous)
-            sys.setrecursionlimit(limit)
+    on_parser_stack(run)
     if isinstance(outcome[0], WriteRefused):
         raise outcome[0]
     return outcome[0]

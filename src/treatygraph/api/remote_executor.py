@@ -14,14 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import time
+from dataclasses import replace
 
 from treatygraph import guard, uploads
 from treatygraph.api.executor import Busy, QueryTimeout
-from treatygraph.api.worker import STATS, Job, Outcome
+from treatygraph.api.worker import STATS, Job, Outcome, change
 from treatygraph.stores import base
 from treatygraph.stores.remote import RemoteStore
-
-UPLOADS = uploads.UploadLimits()
 
 
 class RemoteExecutor:
@@ -125,19 +124,10 @@ class RemoteExecutor:
                 ]  # fmt: skip
                 return Outcome(kind="graph", rows=rows)
             return Outcome(kind="select", variables=result.variables, rows=result.rows)
-        if job.op == "upload":
-            return Outcome(body=uploads.read(job.data, job.media_type or "", job.base, UPLOADS))
-        if job.op == "update":
-            if job.guard and self.query_guard:
-                guard.check_update(job.sparql)
-            store.update(job.sparql)
-        elif job.op == "load":
-            store.load(job.data, job.media_type or "", job.graph or "")
-        elif job.op == "replace":
-            store.replace_graph(job.data, job.media_type or "", job.graph or "")
-        elif job.op == "drop":
-            return Outcome(value=store.drop_graph(job.graph or ""))
-        elif job.op == "dump":
+        changed = change(store, job if self.query_guard else replace(job, guard=False))
+        if changed is not None:
+            return changed
+        if job.op == "dump":
             media_type = job.media_type or "text/turtle"
             return Outcome(kind="graph", body=store.dump(media_type, job.graph))
         elif job.op == "graphs":
@@ -147,6 +137,4 @@ class RemoteExecutor:
                 row["g"].value: int(row["n"].value) for row in store.query(STATS).rows if "g" in row
             }
             return Outcome(value=counts | {"": sum(counts.values())})
-        else:
-            return Outcome(error=f"{job.op} is not available on a remote store", error_kind="store")
-        return Outcome(value=True)
+        return Outcome(error=f"{job.op} is not available on a remote store", error_kind="store")

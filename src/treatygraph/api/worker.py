@@ -106,6 +106,31 @@ def _run(store: Store, job: Job) -> Outcome:
                 return Outcome(kind="graph", rows=[_triple(t) for t in result.triples()])
             return Outcome(kind="select", variables=result.variables, rows=list(result.rows()))
         return Outcome(kind=result.kind, body=result.serialize(job.media_type or ""))
+    changed = change(store, job)
+    if changed is not None:
+        if changed.value is True:
+            store.flush()
+        return changed
+    if job.op == "dump":
+        return Outcome(
+            kind="graph", body=store.dump_graph(job.media_type or "text/turtle", job.graph)
+        )
+    elif job.op == "catalogue":
+        from treatygraph import catalogue
+
+        return Outcome(value=str(catalogue.make(store, catalogue.path_for(store.path))))
+    elif job.op == "graphs":
+        return Outcome(value=store.graphs())
+    elif job.op == "stats":
+        result = store.query(STATS)
+        counts = {row["g"].value: int(row["n"].value) for row in result.rows()}
+        return Outcome(value=counts | {"": store.count()})
+    return Outcome(error=f"unknown job {job.op!r}", error_kind="internal")
+
+
+def change(store, job: Job) -> Outcome | None:
+    """The jobs that parse or change data, done alike on every store (this worker's and the
+    remote engine's): None for any other job."""
     if job.op == "upload":
         return Outcome(body=uploads.read(job.data, job.media_type or "", job.base, UPLOADS))
     if job.op == "update":
@@ -118,27 +143,8 @@ def _run(store: Store, job: Job) -> Outcome:
         store.replace_graph(job.data, job.media_type or "", job.graph or "")
     elif job.op == "drop":
         return Outcome(value=store.drop_graph(job.graph or ""))
-    elif job.op == "dump":
-        import pyoxigraph as ox
-
-        from treatygraph.store import RDF_FORMATS
-
-        source = ox.DefaultGraph() if job.graph is None else ox.NamedNode(job.graph)
-        fmt = RDF_FORMATS[job.media_type or "text/turtle"]
-        return Outcome(kind="graph", body=store._store.dump(format=fmt, from_graph=source) or b"")
-    elif job.op == "catalogue":
-        from treatygraph import catalogue
-
-        return Outcome(value=str(catalogue.make(store, catalogue.path_for(store.path))))
-    elif job.op == "graphs":
-        return Outcome(value=store.graphs())
-    elif job.op == "stats":
-        result = store.query(STATS)
-        counts = {row["g"].value: int(row["n"].value) for row in result.rows()}
-        return Outcome(value=counts | {"": store.count()})
     else:
-        return Outcome(error=f"unknown job {job.op!r}", error_kind="internal")
-    store.flush()
+        return None
     return Outcome(value=True)
 
 
