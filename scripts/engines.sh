@@ -31,6 +31,12 @@ if command -v virtuoso-t >/dev/null 2>&1 && command -v isql-vt >/dev/null 2>&1; 
     exit 0
 fi
 
+if ! command -v apt-get >/dev/null 2>&1; then
+    echo "$(basename "$0"): no apt-get on this machine: install these (or your system's equivalents)" \
+         "yourself: ${missing[*]:-virtuoso-opensource}; the tests that need them skip, saying why" >&2
+    exit 0
+fi
+
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then
     SUDO="sudo"
