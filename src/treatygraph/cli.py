@@ -97,6 +97,7 @@ def _parser() -> argparse.ArgumentParser:
     p = commands.add_parser("build", help="validate data/ and build the embedded store")
     p.add_argument("--store", type=Path, help="store directory (default: var/store)")
     p.add_argument("--no-validate", action="store_true", help="skip the SHACL validation step")
+    p.add_argument("--store-url", help="load a SPARQL 1.1 engine instead (TREATYGRAPH_STORE_URL)")
     p.set_defaults(run=cmd_build)
 
     p = commands.add_parser("validate", help="validate data/ (or the given files) against shapes/")
@@ -157,6 +158,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--host")
     p.add_argument("--port", type=int)
     p.add_argument("--store", type=Path, dest="store_path")
+    p.add_argument("--store-url", help="serve a SPARQL 1.1 engine (TREATYGRAPH_STORE_URL)")
     p.add_argument("--base-iri")
     p.add_argument("--query-timeout", type=float, help="seconds a query may run (default 10)")
     p.add_argument("--max-rows", type=int, help="rows or triples a query may return")
@@ -182,7 +184,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def cmd_build(args) -> int:
-    settings = Settings.from_env(store_path=args.store)
+    settings = Settings.from_env(store_path=args.store, store_url=args.store_url)
+    if settings.store_url:
+        return _build_remote(settings)
     try:
         result = builder.build(settings.store_path, validate=not args.no_validate)
     except builder.BuildRefused as refused:
@@ -364,6 +368,33 @@ def cmd_disagreements(args) -> int:
     return 0
 
 
+def _build_remote(settings: Settings) -> int:
+    """Load the curated graph into a SPARQL engine: one named graph per source file, each
+    replaced whole (atomically where the engine allows); graphs clients wrote are left alone."""
+    from treatygraph import stores
+
+    store = stores.open_store(
+        settings.store_url,
+        engine=settings.store_engine,
+        user=settings.store_user,
+        password=settings.store_password,
+        timeout=max(settings.query_timeout, 300.0),
+    )
+    try:
+        report = stores.load_sources(store)
+    except stores.base.StoreError as error:
+        print(f"treatygraph: build: {error}", file=sys.stderr)
+        return 2
+    finally:
+        store.close()
+    print(
+        f"loaded {sum(report.graphs.values())} triples in {len(report.graphs)} graphs into "
+        f"{settings.store_url} ({report.inferred} inferred; {len(report.dropped)} graphs dropped) "
+        f"in {report.seconds:.1f} s"
+    )
+    return 0
+
+
 def cmd_serve(args) -> int:
     from treatygraph.api.server import serve
 
@@ -378,6 +409,7 @@ def cmd_serve(args) -> int:
         max_body_bytes=args.max_body_bytes,
         query_workers=args.query_workers,
         write_token=args.write_token,
+        store_url=args.store_url,
     )
     return serve(settings, build=not args.no_build)
 
