@@ -16,6 +16,8 @@ from pathlib import Path
 from bench import report, runner
 from bench.systems import REPO, SYSTEMS
 
+MIXES = ("sparql", "web", "short", "questions", "load", "search")
+
 
 def _ints(text: str) -> list[int]:
     return [int(x) for x in text.split(",") if x.strip()]
@@ -45,6 +47,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--generate-timeout", type=float, default=1800.0)
     parser.add_argument("--validate-timeout", type=float, default=900.0)
     parser.add_argument("--memory-limit-gb", type=float, default=16.0)
+    parser.add_argument(
+        "--mixes",
+        default="sparql,web",
+        help="what to measure, comma-separated: sparql (named questions and DESCRIBEs, every "
+        "system), web (treatygraph's JSON API and pages), short (short queries, beside the "
+        "engine's own time), questions (named questions as GETs: evaluated, repeated, "
+        "conditional), load (`treatygraph load` beside `oxigraph load`), search (JSON search "
+        "at scale, treatygraph); see bench/README.md",
+    )
+    parser.add_argument(
+        "--datasets",
+        default="treaty,products",
+        help="datasets of the short mix: treaty (the grown graph), products (a generated "
+        "catalogue of another shape, bench/products.py)",
+    )
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=2,
+        help="rounds of alternating cells in the short, questions and load mixes",
+    )
     parser.add_argument("--no-validate", action="store_true", help="skip timing the validation")
     parser.add_argument(
         "--reuse-stores",
@@ -74,6 +97,13 @@ def main(argv: list[str] | None = None) -> int:
     unknown = set(systems) - set(SYSTEMS)
     if unknown or "treatygraph" not in systems:
         parser.error(f"systems are {', '.join(SYSTEMS)} (treatygraph required)")
+    mixes = tuple(m.strip() for m in args.mixes.split(",") if m.strip())
+    unknown_mixes = set(mixes) - set(MIXES)
+    if unknown_mixes or not mixes:
+        parser.error(f"mixes are {', '.join(MIXES)}")
+    datasets = tuple(d.strip() for d in args.datasets.split(",") if d.strip())
+    if set(datasets) - {"treaty", "products"}:
+        parser.error("datasets are treaty, products")
     options = runner.Options(
         scales=args.scales,
         clients=args.clients,
@@ -89,6 +119,9 @@ def main(argv: list[str] | None = None) -> int:
         work=args.work,
         validate=not args.no_validate,
         reuse_stores=args.reuse_stores,
+        mixes=mixes,
+        datasets=datasets,
+        rounds=max(1, args.rounds),
     )
     if args.report_only:
         results = json.loads((args.out / f"{args.name}.json").read_text())

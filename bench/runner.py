@@ -49,6 +49,14 @@ class Options:
     seed: int = generate.SEED
     validate: bool = True
     reuse_stores: bool = False
+    # Which mixes to measure: sparql (named questions and DESCRIBEs, all systems), web
+    # (treatygraph's JSON API and pages), short (short queries), questions (named questions
+    # sent as GET, evaluated, remembered and conditional); see bench/short.py.
+    mixes: tuple[str, ...] = ("sparql", "web")
+    # Datasets of the short mixes: treaty (the scaled graph), products (bench/products.py).
+    datasets: tuple[str, ...] = ("treaty",)
+    # Rounds of alternating cells in the short mixes (each round runs every system in turn).
+    rounds: int = 2
     # Requests each system timed out on at a smaller scale (not sent again at larger ones).
     too_slow: dict[str, set[str]] = field(default_factory=dict)
     # N-Quads bytes of one copy, and each system's load seconds per quad, from smaller scales.
@@ -317,6 +325,7 @@ def cell_summary(cell: loadgen.Cell, kind_of: dict[str, str]) -> dict:
         "clients": cell.clients,
         "seconds": round(cell.seconds, 3),
         "ok": cell.ok,
+        "not_modified": cell.not_modified,
         "errors": cell.errors,
         "timeouts": cell.timeouts,
         "throughput": round(cell.throughput, 2),
@@ -339,6 +348,76 @@ def _ms(seconds: float | None) -> float | None:
     return None if seconds is None else round(seconds * 1000, 2)
 
 
+def start_systems(
+    names: list[str], nquads: Path, quads: int, work: Path, options: Options, result: dict
+) -> list[System]:
+    """Prepare (load or build) and start each system on the N-Quads file, within the bounds
+    (memory, disk and load time projected from a smaller scale); a system that cannot run is
+    recorded in result["systems"] with the reason. Returns the running ones."""
+    running: list[System] = []
+    for name in names:
+        system = SYSTEMS[name](work)
+        system.reuse = options.reuse_stores
+        system.memory_limit = options.memory_limit
+        entry = result["systems"].setdefault(name, {})
+        missing = system.available()
+        if missing:
+            entry["status"] = f"not run: {missing}"
+            log(f"  {name}: {entry['status']}")
+            continue
+        try:
+            memory = options.memory_rates.get(name, 0.0) * quads
+            if memory > options.memory_limit:
+                raise NotRun(
+                    f"it would need about {memory / 2**30:.0f} GiB of memory at the rate "
+                    f"measured at a smaller scale, over the bound of "
+                    f"{options.memory_limit / 2**30:.0f} GiB"
+                )
+            disk = options.disk_rates.get(name, 0.0) * quads
+            free = shutil.disk_usage(work.parent).free
+            if disk > free and not (system.reuse and system.stored_bytes()):
+                raise NotRun(
+                    f"its store would take about {disk / 1e9:.0f} GB of disk at the rate "
+                    f"measured at a smaller scale, and {free / 1e9:.0f} GB are free"
+                )
+            rate = options.load_rates.get(name)
+            if rate and rate * quads > options.load_timeout:
+                raise NotRun(
+                    f"loading would take about {rate * quads:.0f} s at the rate "
+                    f"measured at a smaller scale, over the bound of {options.load_timeout:g} s"
+                )
+            log(f"  {name}: loading ...")
+            system.prepare(nquads, options.load_timeout)
+            system.figures.cold_start_seconds = system.start()
+            entry["status"] = "; ".join(["ok", *system.figures.notes])
+            entry["idle_rss_bytes"] = system.rss_now()
+            if system.figures.load_seconds:
+                options.load_rates[name] = system.figures.load_seconds / quads
+            if system.stored_bytes():
+                options.disk_rates[name] = system.stored_bytes() / quads
+            log(
+                f"  {name}: load {system.figures.load_seconds:.1f} s, cold start "
+                f"{system.figures.cold_start_seconds:.2f} s, "
+                f"{entry['idle_rss_bytes'] / 2**20:.0f} MiB"
+            )
+            running.append(system)
+        except NotRun as reason:
+            entry["status"] = f"not run: {reason}"
+            log(f"  {name}: {entry['status']}")
+        entry["load_seconds"] = _round(system.figures.load_seconds)
+        entry["cold_start_seconds"] = _round(system.figures.cold_start_seconds)
+    return running
+
+
+def stop_systems(running: list[System], result: dict, quads: int, options: Options) -> None:
+    for system in running:
+        system.stop()
+        entry = result["systems"][system.name]
+        entry["peak_rss_bytes"] = system.figures.peak_rss_bytes
+        if system.figures.peak_rss_bytes and quads:
+            options.memory_rates[system.name] = system.figures.peak_rss_bytes / quads
+
+
 def run_scale(scale: int, options: Options) -> dict:
     result: dict = {"scale": scale, "systems": {}}
     log(f"scale {scale}x: generating the data ...")
@@ -354,131 +433,152 @@ def run_scale(scale: int, options: Options) -> dict:
     log(f"scale {scale}x: {data['quads']} quads, {data['bytes'] / 1e6:.0f} MB of N-Quads")
     work = options.work / f"scale-{scale}"
     running: list[System] = []
+    served = {"sparql", "web", "short", "questions", "search"} & set(options.mixes)
     try:
-        for name in options.systems:
-            system = SYSTEMS[name](work)
-            system.reuse = options.reuse_stores
-            system.memory_limit = options.memory_limit
-            entry = result["systems"].setdefault(name, {})
-            missing = system.available()
-            if missing:
-                entry["status"] = f"not run: {missing}"
-                log(f"  {name}: {entry['status']}")
-                continue
-            try:
-                memory = options.memory_rates.get(name, 0.0) * data["quads"]
-                if memory > options.memory_limit:
-                    raise NotRun(
-                        f"it would need about {memory / 2**30:.0f} GiB of memory at the rate "
-                        f"measured at a smaller scale, over the bound of "
-                        f"{options.memory_limit / 2**30:.0f} GiB"
-                    )
-                disk = options.disk_rates.get(name, 0.0) * data["quads"]
-                free = shutil.disk_usage(work.parent).free
-                if disk > free and not (system.reuse and system.stored_bytes()):
-                    raise NotRun(
-                        f"its store would take about {disk / 1e9:.0f} GB of disk at the rate "
-                        f"measured at a smaller scale, and {free / 1e9:.0f} GB are free"
-                    )
-                rate = options.load_rates.get(name)
-                if rate and rate * data["quads"] > options.load_timeout:
-                    raise NotRun(
-                        f"loading would take about {rate * data['quads']:.0f} s at the rate "
-                        f"measured at a smaller scale, over the bound of {options.load_timeout:g} s"
-                    )
-                log(f"  {name}: loading ...")
-                system.prepare(nquads, options.load_timeout)
-                system.figures.cold_start_seconds = system.start()
-                entry["status"] = "; ".join(["ok", *system.figures.notes])
-                entry["idle_rss_bytes"] = system.rss_now()
-                if system.figures.load_seconds:
-                    options.load_rates[name] = system.figures.load_seconds / data["quads"]
-                if system.stored_bytes():
-                    options.disk_rates[name] = system.stored_bytes() / data["quads"]
-                log(
-                    f"  {name}: load {system.figures.load_seconds:.1f} s, cold start "
-                    f"{system.figures.cold_start_seconds:.2f} s, "
-                    f"{entry['idle_rss_bytes'] / 2**20:.0f} MiB"
-                )
-                running.append(system)
-            except NotRun as reason:
-                entry["status"] = f"not run: {reason}"
-                log(f"  {name}: {entry['status']}")
-            entry["load_seconds"] = _round(system.figures.load_seconds)
-            entry["cold_start_seconds"] = _round(system.figures.cold_start_seconds)
-        if not running:
-            return result
-        mix = workload.sparql_mix(scale)
-        log(f"scale {scale}x: checking the answers ({len(mix)} SPARQL requests) ...")
-        checked = probe(running, mix, options.probe_timeout, options.too_slow)
-        result["answers"] = checked["rows"]
-        for name, labels in checked["timed_out"].items():
-            options.too_slow.setdefault(name, set()).update(labels)
-        failed = checked["failed"]
-        excluded = sorted({label for labels in failed.values() for label in labels})
-        common = [r for r in mix if r.label not in excluded]
-        result["common_mix"] = [r.label for r in common]
-        result["excluded_from_common_mix"] = excluded
-        kind_of = {r.label: r.kind for r in mix + workload.web_mix(scale)}
-        for system in running:
-            if system.name in checked["gave_up"]:
-                result["systems"][system.name]["status"] = (
-                    f"ok; after timing out (> {options.probe_timeout:g} s) on some requests it "
-                    "was not sent the rest of the check"
-                    + ("" if system.process else ", nor measured further (restarting is slow)")
-                )
-            if system.process is None:
-                continue
-            entry = result["systems"][system.name]
-            entry["failed_requests"] = failed[system.name]
-            entry["full_mix_bound_1_client"] = _round(mix_bound(checked["rows"], system.name))
-            mixes = []
+        systems = options.systems if served else []
+        running = start_systems(systems, nquads, data["quads"], work, options, result)
+        if "sparql" in options.mixes or "web" in options.mixes:
+            _sparql_and_web(scale, running, result, options)
+        if "search" in options.mixes:
+            _search(scale, running, result, options)
+        if running and {"short", "questions"} & set(options.mixes):
+            from bench import short
+
+            result["short"] = short.measure(running, "treaty", scale, options)
+    finally:
+        stop_systems(running, result, data["quads"], options)
+    if "load" in options.mixes:
+        from bench import loadtime
+
+        result["load"] = loadtime.measure(scale, nquads, data["quads"], options, log)
+    return result
+
+
+def _sparql_and_web(scale: int, running: list[System], result: dict, options: Options) -> None:
+    """The named questions and DESCRIBEs to every system; the web mix to treatygraph."""
+    if not running:
+        return
+    if "sparql" not in options.mixes:
+        _web_only(scale, running, result, options)
+        return
+    mix = workload.sparql_mix(scale)
+    log(f"scale {scale}x: checking the answers ({len(mix)} SPARQL requests) ...")
+    checked = probe(running, mix, options.probe_timeout, options.too_slow)
+    result["answers"] = checked["rows"]
+    for name, labels in checked["timed_out"].items():
+        options.too_slow.setdefault(name, set()).update(labels)
+    failed = checked["failed"]
+    excluded = sorted({label for labels in failed.values() for label in labels})
+    common = [r for r in mix if r.label not in excluded]
+    result["common_mix"] = [r.label for r in common]
+    result["excluded_from_common_mix"] = excluded
+    kind_of = {r.label: r.kind for r in mix + workload.web_mix(scale)}
+    for system in running:
+        if system.name in checked["gave_up"]:
+            result["systems"][system.name]["status"] = (
+                f"ok; after timing out (> {options.probe_timeout:g} s) on some requests it "
+                "was not sent the rest of the check"
+                + ("" if system.process else ", nor measured further (restarting is slow)")
+            )
+        if system.process is None:
+            continue
+        entry = result["systems"][system.name]
+        entry["failed_requests"] = failed[system.name]
+        entry["full_mix_bound_1_client"] = _round(mix_bound(checked["rows"], system.name))
+        mixes = []
+        if "sparql" in options.mixes:
             if not failed[system.name]:
                 mixes.append(("sparql", mix))
             if excluded and common and (isinstance(system, Treatygraph) or failed[system.name]):
                 mixes.append(("sparql_common", common))
-            for part, requests in mixes:
-                entry[part] = {}
-                for clients in options.clients:
-                    cell = loadgen.run_cell(
-                        system,
-                        requests,
-                        clients,
-                        options.duration,
-                        options.max_requests,
-                        options.request_timeout,
-                    )
-                    entry[part][str(clients)] = cell_summary(cell, kind_of)
-                    log(
-                        f"  {system.name} {part} x{clients}: {cell.throughput:.1f} req/s "
-                        f"({cell.ok} ok, {cell.errors} errors, {cell.timeouts} timeouts)"
-                    )
-                    if cell.timeouts and not isinstance(system, Treatygraph):
-                        system.stop()
-                        system.start()
-            if isinstance(system, Treatygraph):
-                entry["web"] = {}
-                web = workload.web_mix(scale)
-                for clients in options.clients:
-                    cell = loadgen.run_cell(
-                        system,
-                        web,
-                        clients,
-                        options.duration,
-                        options.max_requests,
-                        options.request_timeout,
-                    )
-                    entry["web"][str(clients)] = cell_summary(cell, kind_of)
-                    log(f"  treatygraph web x{clients}: {cell.throughput:.1f} req/s")
-            entry["peak_rss_bytes"] = system.peak_rss()
-    finally:
-        for system in running:
-            system.stop()
-            entry = result["systems"][system.name]
-            entry["peak_rss_bytes"] = system.figures.peak_rss_bytes
-            if system.figures.peak_rss_bytes and data["quads"]:
-                options.memory_rates[system.name] = system.figures.peak_rss_bytes / data["quads"]
-    return result
+        for part, requests in mixes:
+            entry[part] = {}
+            for clients in options.clients:
+                cell = loadgen.run_cell(
+                    system,
+                    requests,
+                    clients,
+                    options.duration,
+                    options.max_requests,
+                    options.request_timeout,
+                )
+                entry[part][str(clients)] = cell_summary(cell, kind_of)
+                log(
+                    f"  {system.name} {part} x{clients}: {cell.throughput:.1f} req/s "
+                    f"({cell.ok} ok, {cell.errors} errors, {cell.timeouts} timeouts)"
+                )
+                if cell.timeouts and not isinstance(system, Treatygraph):
+                    system.stop()
+                    system.start()
+        if isinstance(system, Treatygraph) and "web" in options.mixes:
+            entry["web"] = {}
+            web = workload.web_mix(scale)
+            for clients in options.clients:
+                cell = loadgen.run_cell(
+                    system,
+                    web,
+                    clients,
+                    options.duration,
+                    options.max_requests,
+                    options.request_timeout,
+                )
+                entry["web"][str(clients)] = cell_summary(cell, kind_of)
+                log(f"  treatygraph web x{clients}: {cell.throughput:.1f} req/s")
+        entry["peak_rss_bytes"] = system.peak_rss()
+
+
+def _web_only(scale: int, running: list[System], result: dict, options: Options) -> None:
+    """The web mix alone (no SPARQL mix, so no answer check): treatygraph's JSON API and pages."""
+    web = workload.web_mix(scale)
+    kind_of = {r.label: r.kind for r in web}
+    for system in running:
+        if not isinstance(system, Treatygraph):
+            continue
+        entry = result["systems"][system.name]
+        entry["web"] = {}
+        for clients in options.clients:
+            cell = loadgen.run_cell(
+                system,
+                web,
+                clients,
+                options.duration,
+                options.max_requests,
+                options.request_timeout,
+            )
+            entry["web"][str(clients)] = cell_summary(cell, kind_of)
+            log(f"  treatygraph web x{clients}: {cell.throughput:.1f} req/s")
+        entry["peak_rss_bytes"] = system.peak_rss()
+
+
+def _search(scale: int, running: list[System], result: dict, options: Options) -> None:
+    """The search mix (treatygraph's JSON search, evaluated), one cell per client count."""
+    mix = workload.search_mix(scale)
+    kind_of = {r.label: r.kind for r in mix}
+    for system in running:
+        if not isinstance(system, Treatygraph):
+            continue
+        entry = result["systems"][system.name]
+        entry["search"] = {}
+        for clients in options.clients:
+            cell = loadgen.run_cell(
+                system,
+                mix,
+                clients,
+                options.duration,
+                options.max_requests,
+                options.request_timeout,
+            )
+            entry["search"][str(clients)] = cell_summary(cell, kind_of) | {
+                "p99_by_request_ms": {
+                    label: _ms(loadgen.percentile(sorted(values), 0.99))
+                    for label, values in cell.latencies.items()
+                }
+            }
+            log(f"  treatygraph search x{clients}: {cell.throughput:.1f} req/s")
+        # Words too short for the index: three requests one after the other, timed apart.
+        short = workload.search_mix(scale, short_words=True)
+        cell = loadgen.run_cell(system, short, 1, 0.0, 3 * len(short), options.request_timeout)
+        entry["search_short_words"] = cell_summary(cell, {r.label: r.kind for r in short})
 
 
 def _round(value: float | None) -> float | None:
@@ -533,18 +633,28 @@ def run(options: Options, on_progress=None) -> dict:
             "request_timeout_seconds": options.request_timeout,
             "probe_timeout_seconds": options.probe_timeout,
             "seed": options.seed,
+            "mixes": list(options.mixes),
+            "datasets": list(options.datasets),
+            "rounds": options.rounds,
         },
         "sparql_mix": [r.label for r in workload.sparql_mix(1)],
         "web_mix": [r.label for r in workload.web_mix(1)],
     }
-    if options.validate:
+    if options.validate and "sparql" in options.mixes:
         results["validation"] = validation_time(options)
         log(f"validation: {results['validation']}")
     results["scales"] = []
     for scale in options.scales:
-        results["scales"].append(run_scale(scale, options))
+        entry = run_scale(scale, options)
+        results["scales"].append(entry)
         if on_progress:
             on_progress(results)
+        if "products" in options.datasets and "short" in options.mixes:
+            from bench import short
+
+            entry["products"] = short.run_products(scale, options)
+            if on_progress:
+                on_progress(results)
     results["finished"] = datetime.now(UTC).replace(microsecond=0).isoformat()
     results["machine"]["load_average_at_end"] = [round(x, 2) for x in os.getloadavg()]
     return results

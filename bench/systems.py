@@ -178,11 +178,37 @@ class System:
     def env(self) -> dict[str, str]:
         return dict(os.environ)
 
-    def query(self, client: httpx.Client, sparql: str, accept: str, timeout: float | None = None):
+    def query(
+        self,
+        client: httpx.Client,
+        sparql: str,
+        accept: str,
+        timeout: float | None = None,
+        headers: dict[str, str] | None = None,
+    ):
+        """POST the query (application/sparql-query)."""
         return client.post(
             self.base_url + self.sparql_path,
             content=sparql.encode("utf-8"),
-            headers={"Content-Type": "application/sparql-query", "Accept": accept},
+            headers={"Content-Type": "application/sparql-query", "Accept": accept}
+            | (headers or {}),
+            timeout=timeout if timeout is not None else client.timeout,
+        )
+
+    def query_get(
+        self,
+        client: httpx.Client,
+        sparql: str,
+        accept: str,
+        timeout: float | None = None,
+        headers: dict[str, str] | None = None,
+    ):
+        """GET the query (`?query=`), as a link or a browser would: a request a service may
+        answer from memory, or with 304 to a client that sends the ETag it has."""
+        return client.get(
+            self.base_url + self.sparql_path,
+            params={"query": sparql},
+            headers={"Accept": accept} | (headers or {}),
             timeout=timeout if timeout is not None else client.timeout,
         )
 

@@ -37,11 +37,16 @@ DESCRIBED = [
 class Request:
     """One request of the mix: a SPARQL query (to any system) or a GET (treatygraph only)."""
 
-    kind: str  # question | describe | deref-turtle | deref-html | json-list | search
+    kind: str  # question | describe | deref-turtle | deref-html | json-list | search | ...
     label: str
     sparql: str = ""
     accept: str = SELECT_ACCEPT
     path: str = ""
+    # SPARQL: POSTed (application/sparql-query), or sent as GET /sparql?query= ("GET").
+    method: str = "POST"
+    headers: tuple[tuple[str, str], ...] = ()
+    # Send If-None-Match with the ETag of this request's last answer (a 304 counts as answered).
+    conditional: bool = False
 
     @property
     def is_sparql(self) -> bool:
@@ -77,8 +82,14 @@ def sparql_mix(scale: int) -> list[Request]:
     return question_requests() + describes
 
 
+# The web mix measures evaluation: the service may answer a GET it answered before from memory
+# (until the next write), and `no-cache` asks it not to.
+NO_CACHE = (("Cache-Control", "no-cache"),)
+
+
 def web_mix(scale: int) -> list[Request]:
-    """The requests only treatygraph answers: linked data, pages, JSON lists, search."""
+    """The requests only treatygraph answers: linked data, pages, JSON lists, search; each sent
+    with `Cache-Control: no-cache`, so that it is evaluated, not remembered."""
     prefix = copy_prefix(scale)
     found = []
     for path in DESCRIBED:
@@ -88,6 +99,7 @@ def web_mix(scale: int) -> list[Request]:
                 f"GET /id/{path} (Turtle)",
                 accept="text/turtle",
                 path=f"/id/{prefix}{path}",
+                headers=NO_CACHE,
             )
         )
         found.append(
@@ -96,6 +108,7 @@ def web_mix(scale: int) -> list[Request]:
                 f"GET /id/{path} (HTML)",
                 accept="text/html",
                 path=f"/id/{prefix}{path}",
+                headers=NO_CACHE,
             )
         )
     for path in (
@@ -104,10 +117,53 @@ def web_mix(scale: int) -> list[Request]:
         "/api/decisions?limit=50&offset=100",
         "/api/links?limit=50",
     ):
-        found.append(Request("json-list", f"GET {path}", accept="application/json", path=path))
+        found.append(
+            Request(
+                "json-list", f"GET {path}", accept="application/json", path=path, headers=NO_CACHE
+            )
+        )
     for text in ("mercury", "waste"):
         path = f"/api/search?q={text}&limit=20"
-        found.append(Request("search", f"GET {path}", accept="application/json", path=path))
+        found.append(
+            Request("search", f"GET {path}", accept="application/json", path=path, headers=NO_CACHE)
+        )
+    return found
+
+
+# Texts the search mix looks for: words found in a tenth of the graph (waste, article), rarer
+# ones, several words, a text found nowhere, and a deep page; and (a kind of its own) a word too
+# short for the trigram index, which is answered by reading every value.
+SEARCHES = (
+    ("waste", 0),
+    ("mercury", 0),
+    ("article", 0),
+    ("basel convention", 0),
+    ("guidelines mercury", 0),
+    ("technical guidelines environmentally sound management", 0),
+    ("zzzqq", 0),
+    ("basel convention", 2000),
+)
+SHORT_WORD_SEARCHES = ("co",)
+
+
+def search_mix(scale: int, short_words: bool = False) -> list[Request]:
+    """GET /api/search (first pages of 20, and a deep one), with `Cache-Control: no-cache`; or,
+    with `short_words`, the searches for words too short for the index (timed apart: each reads
+    every value, and would hold the others up)."""
+    if short_words:
+        return [
+            Request("search, words under 3 characters", f"search {text!r}",
+                    accept="application/json", path=f"/api/search?q={text}&limit=20",
+                    headers=NO_CACHE)
+            for text in SHORT_WORD_SEARCHES
+        ]  # fmt: skip
+    found = []
+    for text, offset in SEARCHES:
+        path = f"/api/search?q={text.replace(' ', '%20')}&limit=20&offset={offset}"
+        found.append(
+            Request("search", f"search {text!r} from {offset}", accept="application/json",
+                    path=path, headers=NO_CACHE)
+        )  # fmt: skip
     return found
 
 

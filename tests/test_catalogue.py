@@ -57,7 +57,8 @@ SEARCHES = [
     "mercury", "BC-16/21", "ARTICLE 11", "ba", "co", "Côte", 'a"b', "%", "zzzzqq",
     "mercury waste guidelines", "guidelines MERCURY", "  Basel   COP ", "waste waste",
     "cooperation minamata BC-16/21", "minamata convention article 11 paragraph 3", "x",
-    "one two three four five six seven eight nine",
+    "one two three four five six seven eight nine", "bc waste", "waste waste guidelines",
+    "convention basel", "wastes\tof",
 ]  # fmt: skip
 
 
@@ -79,9 +80,49 @@ def test_search_finds_what_the_search_query_finds(graph, kept, text):
         for row in found.rows
     ]
     assert keys == sorted(keys)
-    first = kept.search(text, 3, 0).rows
-    assert first == found.rows[:3]
+    first = kept.search(text, 3, 0)
+    assert first.rows == found.rows[:3]
+    assert (first.total, first.exact) == (len(expected), True)  # counted, not read
     assert kept.search(text, 5, 2).rows == found.rows[2:7]
+
+
+@pytest.mark.parametrize("text", ["basel convention", "mercury", "bc waste", "waste waste"])
+def test_every_page_is_the_slice_of_the_whole_answer(kept, text):
+    """Pages are read rank by rank: across the ranks' borders they are still the answer's."""
+    whole = kept.search(text, None).rows
+    assert len(whole) > 20
+    for offset in range(0, len(whole) + 10, max(1, len(whole) // 40)):
+        assert kept.search(text, 10, offset).rows == whole[offset : offset + 10], offset
+
+
+def test_the_first_page_reads_a_page_of_matches_not_all_of_them(kept, monkeypatch):
+    """ "basel convention" matches thousands of resources; showing twenty checks about twenty
+    (read in the answer's order from the index), never all of them."""
+    judged: list[int] = []
+    original = catalogue._Search._judged
+
+    def counting(self, positions):
+        judged.append(len(positions))
+        return original(self, positions)
+
+    monkeypatch.setattr(catalogue._Search, "_judged", counting)
+    page = kept.search("basel convention", 20)
+    assert page.total > 2000 and len(page.rows) == 20
+    assert sum(judged) <= 3 * 20, judged
+
+
+def test_past_the_bound_the_total_says_more_than(kept, monkeypatch):
+    whole = kept.search("basel convention", None)
+    monkeypatch.setattr(catalogue, "MAX_TOTAL", 100)
+    page = kept.search("basel convention", 10, 40)
+    assert (page.total, page.exact) == (100, False)  # "more than 100"
+    assert page.rows == whole.rows[40:50]
+    few = kept.search("mercury", 10)
+    assert few.exact and few.total == len(kept.search("mercury", None).rows) < 100
+    # A page past the bound is still the answer's (only the count stops).
+    assert kept.search("basel convention", 5, 150).rows == whole.rows[150:155]
+    # Reading every hit counts them all.
+    assert (whole.total, whole.exact) == (len(whole.rows), True)
 
 
 def _hits(kept, text: str) -> dict[str, dict[str, str]]:
@@ -108,7 +149,10 @@ def _plain_values(kept, resource: str) -> list[str]:
 
     db = sqlite3.connect(kept.path)
     try:
-        rows = db.execute("SELECT folded FROM entries WHERE resource = ?", (resource,))
+        rows = db.execute(
+            "SELECT folded FROM entries JOIN resources USING (position) WHERE resource = ?",
+            (resource,),
+        )
         return [row[0] for row in rows]
     finally:
         db.close()
@@ -162,7 +206,20 @@ def test_a_catalogue_of_an_older_version_leaves_search_to_the_store(tmp_path):
     )
     db.commit()
     db.close()
-    assert catalogue.Catalogue(old).search("mercury", 5) is None
+    kept = catalogue.Catalogue(old)
+    assert kept.search("mercury", 5) is None
+    # Nor does it count as a catalogue: the service answers from the store and makes it anew.
+    assert not kept.exists()
+
+
+def test_a_catalogue_remade_in_place_is_seen_at_once(graph, tmp_path):
+    target = tmp_path / catalogue.FILE_NAME
+    kept = catalogue.Catalogue(target)
+    assert not kept.exists()
+    target.write_bytes(b"not a database")
+    assert not kept.exists()
+    catalogue.make(graph, target)
+    assert kept.exists() and kept.search("mercury", 1).total > 0
 
 
 def test_search_ranks_the_exact_symbol_first(kept):

@@ -1,4 +1,4 @@
-"""The `treatygraph` command: build | validate | query | export | stats | serve | import.
+"""The `treatygraph` command: build | validate | query | export | stats | serve | import | load.
 
 Each command is a thin shell over the package's functions; none holds logic of its own.
 """
@@ -84,7 +84,9 @@ class _Parser(argparse.ArgumentParser):
         self.exit(EXIT_USAGE, f"{self.prog}: error: {message} (see --help)\n")
 
 
-COMMANDS = ("build", "validate", "query", "export", "stats", "disagreements", "serve", "import")
+COMMANDS = (
+    "build", "validate", "query", "export", "stats", "disagreements", "serve", "import", "load"
+)  # fmt: skip
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -177,6 +179,30 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("source", choices=sorted(IMPORTERS))
     p.add_argument("rest", nargs=argparse.REMAINDER, help="arguments for the importer")
     p.set_defaults(run=cmd_import)
+
+    p = commands.add_parser(
+        "load", help="bulk-load N-Triples, N-Quads, Turtle or TriG files (.gz too) into the store"
+    )
+    p.add_argument(
+        "files",
+        nargs="+",
+        type=Path,
+        metavar="FILE",
+        help="RDF files, by extension: .nt .nq .ttl .trig, each optionally .gz",
+    )
+    p.add_argument(
+        "--graph",
+        metavar="IRI",
+        help="the named graph for the triples of N-Triples and Turtle files (default: the "
+        "store's default graph); N-Quads and TriG keep their own graphs",
+    )
+    p.add_argument("--store", type=Path, help="store directory (default: var/store)")
+    p.add_argument(
+        "--catalogue",
+        action="store_true",
+        help="remake the catalogue (JSON lists, search) now, rather than when the service starts",
+    )
+    p.set_defaults(run=cmd_load)
     return parser
 
 
@@ -419,6 +445,38 @@ def cmd_import(args) -> int:
 
     module = importlib.import_module(IMPORTERS[args.source])
     return module.main(args.rest)
+
+
+def cmd_load(args) -> int:
+    import time
+
+    from treatygraph import loading, write_policy
+
+    settings = Settings.from_env(store_path=args.store)
+    began = time.perf_counter()
+    try:
+        curated = write_policy.curated_for(settings.store_path)
+        items = loading.plan(args.files, args.graph, curated)
+        loaded = loading.load(items, settings.store_path, loading.stderr_report)
+    except loading.LoadRefused as refused:
+        fail(" ".join(str(refused).split()))
+        return EXIT_USAGE
+    except loading.StoreBusy as busy:
+        fail(str(busy))
+        return 1
+    text = sum(item.bytes_read for item in loaded)
+    print(
+        f"loaded {len(loaded)} file{'s' if len(loaded) != 1 else ''} ({text / 1e6:,.1f} MB of "
+        f"text) into {settings.store_path} in {time.perf_counter() - began:,.1f} s"
+    )
+    if args.catalogue:
+        loading.stderr_report("remaking the catalogue ...")
+        loading.remake_catalogue(settings.store_path)
+    else:
+        loading.stderr_report(
+            "the catalogue (JSON lists and search) is remade when the service starts"
+        )
+    return 0
 
 
 # -- helpers -------------------------------------------------------------------------------------
