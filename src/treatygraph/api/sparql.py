@@ -44,6 +44,8 @@ async def sparql_endpoint(request: Request) -> Response:
             raise ServiceError(400, "an update must be sent with POST, not GET")
         queries = params.get("query", [])
         if not queries:
+            if any(params.get(k) for k in ("default-graph-uri", "named-graph-uri")):
+                raise ServiceError(400, "default-graph-uri and named-graph-uri need a query=")
             return await _description(request, svc)
         return await _query(request, svc, _one(queries, "query"), params)
     media_type, charset = _content_type(request)
