@@ -511,70 +511,44 @@ def _sparql_and_web(scale: int, running: list[System], result: dict, options: Op
                     system.stop()
                     system.start()
         if isinstance(system, Treatygraph) and "web" in options.mixes:
-            entry["web"] = {}
-            web = workload.web_mix(scale)
-            for clients in options.clients:
-                cell = loadgen.run_cell(
-                    system,
-                    web,
-                    clients,
-                    options.duration,
-                    options.max_requests,
-                    options.request_timeout,
-                )
-                entry["web"][str(clients)] = cell_summary(cell, kind_of)
-                log(f"  treatygraph web x{clients}: {cell.throughput:.1f} req/s")
+            _cells(system, "web", workload.web_mix(scale), entry, options)
         entry["peak_rss_bytes"] = system.peak_rss()
+
+
+def _cells(system: System, name: str, mix: list, entry: dict, options: Options) -> None:
+    """One cell per client count of a mix that only treatygraph serves (web pages, search),
+    each cell's summary with the p99 of every request kind, into entry[name]."""
+    kind_of = {r.label: r.kind for r in mix}
+    entry[name] = {}
+    for clients in options.clients:
+        cell = loadgen.run_cell(
+            system, mix, clients, options.duration, options.max_requests, options.request_timeout
+        )
+        entry[name][str(clients)] = cell_summary(cell, kind_of) | {
+            "p99_by_request_ms": {
+                label: _ms(loadgen.percentile(sorted(values), 0.99))
+                for label, values in cell.latencies.items()
+            }
+        }
+        log(f"  treatygraph {name} x{clients}: {cell.throughput:.1f} req/s")
 
 
 def _web_only(scale: int, running: list[System], result: dict, options: Options) -> None:
     """The web mix alone (no SPARQL mix, so no answer check): treatygraph's JSON API and pages."""
-    web = workload.web_mix(scale)
-    kind_of = {r.label: r.kind for r in web}
     for system in running:
-        if not isinstance(system, Treatygraph):
-            continue
-        entry = result["systems"][system.name]
-        entry["web"] = {}
-        for clients in options.clients:
-            cell = loadgen.run_cell(
-                system,
-                web,
-                clients,
-                options.duration,
-                options.max_requests,
-                options.request_timeout,
-            )
-            entry["web"][str(clients)] = cell_summary(cell, kind_of)
-            log(f"  treatygraph web x{clients}: {cell.throughput:.1f} req/s")
-        entry["peak_rss_bytes"] = system.peak_rss()
+        if isinstance(system, Treatygraph):
+            entry = result["systems"][system.name]
+            _cells(system, "web", workload.web_mix(scale), entry, options)
+            entry["peak_rss_bytes"] = system.peak_rss()
 
 
 def _search(scale: int, running: list[System], result: dict, options: Options) -> None:
     """The search mix (treatygraph's JSON search, evaluated), one cell per client count."""
-    mix = workload.search_mix(scale)
-    kind_of = {r.label: r.kind for r in mix}
     for system in running:
         if not isinstance(system, Treatygraph):
             continue
         entry = result["systems"][system.name]
-        entry["search"] = {}
-        for clients in options.clients:
-            cell = loadgen.run_cell(
-                system,
-                mix,
-                clients,
-                options.duration,
-                options.max_requests,
-                options.request_timeout,
-            )
-            entry["search"][str(clients)] = cell_summary(cell, kind_of) | {
-                "p99_by_request_ms": {
-                    label: _ms(loadgen.percentile(sorted(values), 0.99))
-                    for label, values in cell.latencies.items()
-                }
-            }
-            log(f"  treatygraph search x{clients}: {cell.throughput:.1f} req/s")
+        _cells(system, "search", workload.search_mix(scale), entry, options)
         # Words too short for the index: three requests one after the other, timed apart.
         short = workload.search_mix(scale, short_words=True)
         cell = loadgen.run_cell(system, short, 1, 0.0, 3 * len(short), options.request_timeout)

@@ -32,8 +32,8 @@ if command -v virtuoso-t >/dev/null 2>&1 && command -v isql-vt >/dev/null 2>&1; 
 fi
 
 if ! command -v apt-get >/dev/null 2>&1; then
-    echo "$(basename "$0"): no apt-get on this machine: install these (or your system's equivalents)" \
-         "yourself: ${missing[*]:-virtuoso-opensource}; the tests that need them skip, saying why" >&2
+    echo "engines: no apt-get on this machine: install Virtuoso Open Source 7 (Debian's" \
+         "virtuoso-opensource) yourself; the store tests that need it skip, saying why" >&2
     exit 0
 fi
 

@@ -25,7 +25,7 @@ fi
 
 if ! command -v apt-get >/dev/null 2>&1; then
     echo "$(basename "$0"): no apt-get on this machine: install these (or your system's equivalents)" \
-         "yourself: ${missing[*]:-virtuoso-opensource}; the tests that need them skip, saying why" >&2
+         "yourself: ${missing[*]}; the tests that need them skip, saying why" >&2
     exit 0
 fi
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import csv
 import io
 from collections import defaultdict
+from functools import lru_cache
 from pathlib import Path
 
 from treatygraph import queries
@@ -40,9 +41,19 @@ def read_targets(path: Path = TARGETS_PATH) -> dict[str, dict]:
     number of decisions it adopted where an official source states it (`count_kind` official, with
     `count_source`), otherwise the highest decision number seen (`count_kind` floor: a lower bound,
     not a confirmed count); the symbols recorded in the graph and those searched for and not found.
+    Read once per version of the file (the pages and the JSON API ask on every list of decisions);
+    the rows are shared: do not change them.
     """
-    if not path.is_file():
+    try:
+        stamp = path.stat().st_mtime_ns
+    except OSError:
         return {}
+    return dict(_parsed_targets(path, stamp))
+
+
+@lru_cache(maxsize=4)
+def _parsed_targets(path: Path, stamp: int) -> dict[str, dict]:
+    """The parsed target list of one version (`stamp`: its modification time) of the file."""
     text = "".join(
         line
         for line in path.read_text(encoding="utf-8").splitlines(keepends=True)

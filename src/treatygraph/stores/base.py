@@ -34,31 +34,20 @@ from xml.sax.saxutils import quoteattr
 
 import pyoxigraph as ox
 
-from treatygraph.namespaces import PREFIXES as NAMESPACE_PREFIXES
+# Media types for graphs and solutions, and the prefixes Turtle and TriG are written with: one
+# table, the embedded store's.
+from treatygraph.store import (
+    PREFIXED_FORMATS,
+    PREFIXES,
+    QUAD_FORMATS,
+    RDF_FORMATS,
+    RESULT_FORMATS,
+)
 
 XSD = "http://www.w3.org/2001/XMLSchema#"
 XSD_STRING = XSD + "string"
 XSD_BOOLEAN = XSD + "boolean"
 RDF_LANG_STRING = "http://www.w3.org/1999/02/22-rdf-syntax-ns#langString"
-
-# Media types for graphs (CONSTRUCT, DESCRIBE, dumps) and for solutions (SELECT, ASK).
-RDF_FORMATS: dict[str, ox.RdfFormat] = {
-    "text/turtle": ox.RdfFormat.TURTLE,
-    "application/n-triples": ox.RdfFormat.N_TRIPLES,
-    "application/ld+json": ox.RdfFormat.JSON_LD,
-    "application/rdf+xml": ox.RdfFormat.RDF_XML,
-    "application/trig": ox.RdfFormat.TRIG,
-    "application/n-quads": ox.RdfFormat.N_QUADS,
-}
-QUAD_FORMATS = {"application/trig", "application/n-quads"}
-RESULT_FORMATS = (
-    "application/sparql-results+json",
-    "application/sparql-results+xml",
-    "text/csv",
-    "text/tab-separated-values",
-)
-PREFIXED_FORMATS = {"text/turtle", "application/trig"}
-PREFIXES = {name: str(namespace) for name, namespace in NAMESPACE_PREFIXES.items()}
 
 
 # -- errors --------------------------------------------------------------------------------------
